@@ -1,0 +1,57 @@
+# socialgate — `make test` installs what the tests need, then runs them all.
+GO      ?= go
+PKGS    ?= ./...
+FUZZTIME ?= 5s
+SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all build test deps check vet fuzz fuzz-short bench demo clean
+
+all: build
+
+build:
+	$(GO) build -o bin/socialgate ./cmd/socialgate
+
+# deps installs Debian's redis-server, redis-sentinel and chromium when they
+# are missing; the tests start their own processes on loopback ports.
+deps:
+	@need=""; \
+	command -v redis-server   >/dev/null 2>&1 || need="$$need redis-server redis-tools"; \
+	command -v redis-sentinel >/dev/null 2>&1 || need="$$need redis-sentinel"; \
+	[ -x /usr/bin/chromium ] || need="$$need chromium"; \
+	if [ -n "$$need" ]; then \
+		echo "installing:$$need"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$need >/dev/null; \
+	fi
+
+check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+test: deps check
+	$(GO) test -race -count=1 $(PKGS)
+	$(MAKE) --no-print-directory fuzz-short
+
+# Every fuzz target runs briefly in `make test` and longer with `make fuzz`.
+FUZZ_TARGETS = $(shell grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u)
+
+fuzz-short:
+	@for d in $(FUZZ_TARGETS); do \
+		for f in $$(grep -h '^func Fuzz' $$d/*_test.go | sed 's/func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do \
+			echo "fuzz $$d $$f ($(FUZZTIME))"; \
+			out=$$($(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$d 2>&1) || { echo "$$out"; exit 1; }; \
+		done; \
+	done
+
+fuzz:
+	$(MAKE) fuzz-short FUZZTIME=2m
+
+bench: deps
+	$(GO) run ./bench
+
+demo:
+	$(GO) run ./cmd/socialgate demo
+
+clean:
+	rm -rf bin

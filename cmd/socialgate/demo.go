@@ -1,0 +1,176 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"flag"
+	"fmt"
+	"html/template"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/socialgate/socialgate/providers"
+	"github.com/socialgate/socialgate/providers/providertest"
+	"github.com/socialgate/socialgate/proxy"
+	"github.com/socialgate/socialgate/session"
+)
+
+// demo runs the whole flow in one process: the gateway, fake Google, Naver
+// and Kakao (each with a consent page) mounted under /_fake/, and a sample
+// app that shows the headers it received. No secrets, no Redis.
+func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:4180", "listen `address`")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log := newLogger(stderr, slog.LevelInfo)
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	defer ln.Close()
+	public := "http://" + ln.Addr().String()
+
+	app, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("demo: sample app: %w", err)
+	}
+	appSrv := &http.Server{Handler: http.HandlerFunc(sampleApp), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = appSrv.Serve(app) }()
+	defer appSrv.Close()
+
+	mux := http.NewServeMux()
+	var provs []proxy.Provider
+	for _, kind := range []string{"kakao", "naver", "google"} {
+		secret := "demo-" + kind + "-secret"
+		if kind == "kakao" {
+			secret = "" // Kakao apps often have no client secret
+		}
+		fake, err := providertest.New(kind, providertest.Options{
+			ClientID: "demo-" + kind, ClientSecret: secret, BaseURL: public + "/_fake/" + kind,
+		})
+		if err != nil {
+			return fmt.Errorf("demo: fake %s: %w", kind, err)
+		}
+		mux.Handle("/_fake/"+kind+"/", fake)
+		ep := fake.Endpoints()
+		p, err := providers.New(providers.Options{
+			Name: kind, ClientID: "demo-" + kind, ClientSecret: secret,
+			RedirectURL: public + "/oauth2/callback/" + kind,
+			Endpoints: providers.Endpoints{
+				AuthURL: ep.AuthURL, TokenURL: ep.TokenURL, UserinfoURL: ep.UserinfoURL,
+				Issuer: ep.Issuer, JWKSURL: ep.JWKSURL, RevokeURL: ep.RevokeURL,
+			},
+		})
+		if err != nil {
+			return fmt.Errorf("demo: provider %s: %w", kind, err)
+		}
+		provs = append(provs, p)
+	}
+
+	secret := make([]byte, 32)
+	_, _ = rand.Read(secret)
+	store := session.NewMemory(session.MemoryOptions{})
+	defer store.Close()
+	mgr, err := session.NewManager(session.ManagerOptions{Store: store})
+	if err != nil {
+		return err
+	}
+	cookies, err := session.NewCookies(session.CookieOptions{Secret: secret})
+	if err != nil {
+		return err
+	}
+	appURL := &url.URL{Scheme: "http", Host: app.Addr().String()}
+	gw, err := proxy.New(proxy.Options{
+		PublicURL: public,
+		Providers: provs,
+		Sessions:  mgr,
+		Cookies:   cookies,
+		Routes: []proxy.Route{
+			{Name: "sample", Path: "/", URL: appURL},
+			{Name: "sample-public", Path: "/public", URL: appURL, Public: true},
+		},
+		Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	mux.Handle("/", gw)
+
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	fmt.Fprintf(stdout, "socialgate demo: open %s/ in a browser (Ctrl-C to stop)\n", public)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return nil
+}
+
+var sampleTmpl = template.Must(template.New("app").Parse(`<!doctype html>
+<html lang="ko"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Sample app behind socialgate</title>
+<style>
+body{font:16px/1.5 -apple-system,"Apple SD Gothic Neo","Malgun Gothic","Noto Sans KR",sans-serif;max-width:760px;margin:40px auto;padding:0 16px;color:#1f2328}
+table{border-collapse:collapse;width:100%}td,th{border:1px solid #d1d9e0;padding:6px 8px;text-align:left;vertical-align:top;word-break:break-all}
+th{background:#f6f8fa}.hello{font-size:1.3rem}code{background:#f6f8fa;padding:1px 4px;border-radius:4px}
+nav a{margin-right:12px}
+</style></head><body>
+<h1>Sample app</h1>
+{{if .User}}<p class="hello">안녕하세요, <strong id="name">{{.Name}}</strong>님 ({{.User}})</p>
+{{else}}<p class="hello">Not signed in (public page).</p>{{end}}
+<p>This app has no login of its own. socialgate sent it these headers:</p>
+<table id="headers"><tr><th>header</th><th>value as sent</th><th>decoded</th></tr>
+{{range .Rows}}<tr><td><code>{{.Name}}</code></td><td><code>{{.Value}}</code></td><td>{{.Decoded}}</td></tr>
+{{end}}</table>
+<p>Request: <code>{{.Method}} {{.URI}}</code> · Cookies the app received: <code>{{.Cookies}}</code></p>
+<nav><a href="/app/보고서?id=3&amp;q=%ED%95%9C">a deep link</a><a href="/public/">public page</a>
+<a href="/oauth2/userinfo">/oauth2/userinfo</a><a href="/oauth2/sign_out">sign out</a><a href="/oauth2/sign_in">sign in</a></nav>
+</body></html>`))
+
+type headerRow struct{ Name, Value, Decoded string }
+
+// sampleApp is the demo's upstream: a page showing what it received.
+func sampleApp(w http.ResponseWriter, r *http.Request) {
+	var rows []headerRow
+	for name, vals := range r.Header {
+		if !strings.HasPrefix(name, "X-") {
+			continue
+		}
+		for _, v := range vals {
+			dec, err := url.PathUnescape(v)
+			if err != nil {
+				dec = v
+			}
+			rows = append(rows, headerRow{name, v, dec})
+		}
+	}
+	slices.SortFunc(rows, func(a, b headerRow) int { return strings.Compare(a.Name, b.Name) })
+	name, _ := url.PathUnescape(r.Header.Get("X-Forwarded-Preferred-Username"))
+	cookies := r.Header.Get("Cookie")
+	if cookies == "" {
+		cookies = "(none)"
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_ = sampleTmpl.Execute(w, map[string]any{
+		"User": r.Header.Get("X-Forwarded-User"), "Name": name, "Rows": rows,
+		"Method": r.Method, "URI": r.RequestURI, "Cookies": cookies,
+	})
+}

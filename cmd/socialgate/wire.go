@@ -1,0 +1,192 @@
+package main
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+
+	"github.com/socialgate/socialgate/config"
+	"github.com/socialgate/socialgate/providers"
+	"github.com/socialgate/socialgate/proxy"
+	"github.com/socialgate/socialgate/session"
+)
+
+// gateway is a configured proxy.Server and what it must close.
+type gateway struct {
+	*proxy.Server
+	store session.Store
+}
+
+func (g *gateway) Close() error { return g.store.Close() }
+
+// newGateway turns a valid config into the packages' Options.
+func newGateway(cfg *config.Config, log *slog.Logger) (*gateway, error) {
+	store, err := newStore(cfg)
+	if err != nil {
+		return nil, err
+	}
+	srv, err := newServer(cfg, store, log)
+	if err != nil {
+		_ = store.Close()
+		return nil, err
+	}
+	return &gateway{Server: srv, store: store}, nil
+}
+
+func newServer(cfg *config.Config, store session.Store, log *slog.Logger) (*proxy.Server, error) {
+	mgr, err := session.NewManager(session.ManagerOptions{
+		Store:         store,
+		Lifetime:      cfg.Session.Lifetime,
+		IdleTimeout:   cfg.Session.IdleTimeout,
+		TouchInterval: cfg.Session.TouchInterval,
+	})
+	if err != nil {
+		return nil, err
+	}
+	cookies, err := newCookies(cfg)
+	if err != nil {
+		return nil, err
+	}
+	provs, err := newProviders(cfg)
+	if err != nil {
+		return nil, err
+	}
+	routes, err := newRoutes(cfg)
+	if err != nil {
+		return nil, err
+	}
+	s := cfg.Server
+	return proxy.New(proxy.Options{
+		PublicURL:         s.PublicURL,
+		Listen:            s.Listen,
+		TrustedProxies:    s.TrustedProxies,
+		Providers:         provs,
+		Sessions:          mgr,
+		Cookies:           cookies,
+		Routes:            routes,
+		AllowedHosts:      cfg.Redirects.AllowedHosts,
+		Logger:            log,
+		ReadHeaderTimeout: s.ReadHeaderTimeout,
+		ReadTimeout:       s.ReadTimeout,
+		WriteTimeout:      s.WriteTimeout,
+		IdleTimeout:       s.IdleTimeout,
+		ShutdownTimeout:   s.ShutdownTimeout,
+		MaxHeaderBytes:    s.MaxHeaderBytes,
+	})
+}
+
+func newCookies(cfg *config.Config) (*session.Cookies, error) {
+	c := cfg.Cookie
+	var prev [][]byte
+	for _, p := range c.PreviousSecrets {
+		prev = append(prev, []byte(p))
+	}
+	return session.NewCookies(session.CookieOptions{
+		Name:            c.Name,
+		Secret:          []byte(c.Secret),
+		PreviousSecrets: prev,
+		Domain:          c.Domain,
+		Secure:          c.Secure,
+		SameSite:        c.SameSite,
+		MaxAge:          cfg.Session.Lifetime,
+	})
+}
+
+func newStore(cfg *config.Config) (session.Store, error) {
+	if cfg.Session.Store != config.StoreRedis {
+		return session.NewMemory(session.MemoryOptions{}), nil
+	}
+	r := cfg.Session.Redis
+	var tlsConf *tls.Config
+	if r.TLS.Enabled {
+		tlsConf = &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: r.TLS.InsecureSkipVerify} //nolint:gosec // operator's explicit choice
+		if r.TLS.CAFile != "" {
+			pem, err := os.ReadFile(r.TLS.CAFile)
+			if err != nil {
+				return nil, fmt.Errorf("redis tls: %w", err)
+			}
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(pem) {
+				return nil, errors.New("redis tls: no certificate in ca_file")
+			}
+			tlsConf.RootCAs = pool
+		}
+	}
+	var prev [][]byte
+	for _, p := range cfg.Cookie.PreviousSecrets {
+		prev = append(prev, []byte(p))
+	}
+	return session.NewRedis(session.RedisOptions{
+		Addrs:            r.Addrs,
+		MasterName:       r.MasterName,
+		Username:         r.Username,
+		Password:         r.Password,
+		SentinelUsername: r.SentinelUsername,
+		SentinelPassword: r.SentinelPassword,
+		DB:               r.DB,
+		KeyPrefix:        r.KeyPrefix,
+		TLS:              tlsConf,
+		PoolSize:         r.PoolSize,
+		DialTimeout:      r.DialTimeout,
+		ReadTimeout:      r.ReadTimeout,
+		WriteTimeout:     r.WriteTimeout,
+		Secret:           []byte(cfg.Cookie.Secret),
+		PreviousSecrets:  prev,
+	})
+}
+
+func newProviders(cfg *config.Config) ([]proxy.Provider, error) {
+	var out []proxy.Provider
+	for _, p := range cfg.Providers {
+		ep := p.Endpoints
+		prov, err := providers.New(providers.Options{
+			Name:         p.Name,
+			ClientID:     p.ClientID,
+			ClientSecret: p.ClientSecret,
+			Scopes:       p.Scopes,
+			RedirectURL:  cfg.Server.PublicURL + "/oauth2/callback/" + p.Name,
+			Endpoints: providers.Endpoints{
+				AuthURL: ep.AuthURL, TokenURL: ep.TokenURL, UserinfoURL: ep.UserinfoURL,
+				Issuer: ep.Issuer, JWKSURL: ep.JWKSURL, RevokeURL: ep.RevokeURL,
+			},
+			TrustEmail: p.TrustEmail,
+			OIDC:       p.OIDC,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("provider %s: %w", p.Name, err)
+		}
+		out = append(out, prov)
+	}
+	return out, nil
+}
+
+func newRoutes(cfg *config.Config) ([]proxy.Route, error) {
+	var out []proxy.Route
+	for _, u := range cfg.Upstreams {
+		target, err := url.Parse(u.URL)
+		if err != nil {
+			return nil, fmt.Errorf("upstream %s: %w", u.Name, err)
+		}
+		out = append(out, proxy.Route{
+			Name:   u.Name,
+			Host:   u.Host,
+			Path:   u.Path,
+			URL:    target,
+			Public: u.Auth == config.AuthPublic,
+			Allow: proxy.Allow{
+				Providers:    u.Allow.Providers,
+				Emails:       u.Allow.Emails,
+				EmailDomains: u.Allow.EmailDomains,
+				Users:        u.Allow.Users,
+			},
+			HeaderEncoding:  u.HeaderEncoding,
+			PassAccessToken: u.PassAccessToken,
+			PreserveHost:    u.PreserveHost,
+		})
+	}
+	return out, nil
+}

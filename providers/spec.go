@@ -1,0 +1,84 @@
+package providers
+
+import (
+	"context"
+	"strings"
+	"unicode"
+)
+
+// spec is everything that differs between providers; the flow in
+// exchange.go, oidc.go and revoke.go is shared. Adding a provider (a generic
+// "oidc" driven by its issuer, say) is adding one spec to specs.
+type spec struct {
+	name        string
+	displayName string
+	defaults    Endpoints // the real provider's URLs
+
+	scopes         []string // default scopes; nil sends no scope parameter
+	noScopes       bool     // the provider takes no scope parameter at all (Naver)
+	pkce           bool     // send a PKCE S256 challenge and verifier
+	oidc           bool     // always OpenID Connect
+	optionalOIDC   bool     // OpenID Connect when Options.OIDC is set
+	discovery      bool     // Endpoints.Issuer alone means OIDC discovery
+	secretOptional bool     // Options.ClientSecret may be empty
+	trustEmail     bool     // Options.TrustEmail is meaningful
+	loginHint      bool     // pass AuthRequest.LoginHint as login_hint
+
+	authParams [][2]string // extra authorization parameters
+	// prompt maps AuthRequest.Prompt to an authorization parameter; an
+	// empty key drops it.
+	prompt func(string) (key, value string)
+	// stateInExchange sends state with the code exchange (Naver wants it).
+	stateInExchange bool
+	// rejected reports whether a token-endpoint error means the code or
+	// refresh token was refused (as opposed to the provider failing). code is
+	// the OAuth "error" field, detail a provider-specific code (Kakao KOE…).
+	rejected func(code, detail string, refresh bool) bool
+	// tokenErrorCode extracts a provider-specific code (Kakao's KOE…) from
+	// a token-endpoint error body; nil: none.
+	tokenErrorCode func(body []byte) string
+	// apiError describes an error body of the userinfo endpoint; nil or ""
+	// means the status code alone.
+	apiError func(body []byte) string
+
+	// profile maps the userinfo JSON to an Identity (Provider not set).
+	profile func(body []byte) (Identity, error)
+	// claims maps verified id_token claims to an Identity (OIDC only).
+	claims func(payload []byte) (Identity, error)
+	// needUserinfo reports whether the id_token identity must be completed
+	// from the userinfo endpoint (OIDC only).
+	needUserinfo func(Identity) bool
+
+	// revoke ends the grant or the token; nil means nothing to call.
+	revoke func(ctx context.Context, p *Provider, revokeURL string, t Tokens) error
+}
+
+var specs = map[string]*spec{
+	"google": &google,
+	"naver":  &naver,
+	"kakao":  &kakao,
+}
+
+// invalidGrant is the RFC 6749 rule shared by every provider.
+func invalidGrant(code, _ string, _ bool) bool { return code == "invalid_grant" }
+
+// clean makes provider-supplied text fit for an error string: printable,
+// short, and with any secret the caller passes replaced.
+func clean(s string, secrets ...string) string {
+	for _, sec := range secrets {
+		if sec != "" {
+			s = strings.ReplaceAll(s, sec, "[redacted]")
+		}
+	}
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsPrint(r) {
+			return r
+		}
+		return -1
+	}, s)
+	const limit = 120
+	if r := []rune(s); len(r) > limit {
+		s = string(r[:limit]) + "…"
+	}
+	return s
+}

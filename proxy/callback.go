@@ -1,0 +1,164 @@
+package proxy
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+
+	"github.com/socialgate/socialgate/providers"
+	"github.com/socialgate/socialgate/session"
+)
+
+// callback finishes a login. The state must be one this browser started
+// (login cookie), still pending in the store (single use, 10 minutes) and for
+// this provider. The browser lands on the URL remembered at start, never on
+// anything that came back through the provider.
+func (s *Server) callback(w http.ResponseWriter, r *http.Request) error {
+	name := r.PathValue("provider")
+	p, ok := s.providers[name]
+	if !ok {
+		return errorf(http.StatusNotFound, "unknown_provider", nil)
+	}
+	ctx := r.Context()
+	q := r.URL.Query()
+	state := q.Get("state")
+
+	st, err := s.takeState(w, r, name, state)
+	if errors.Is(err, session.ErrUnavailable) {
+		return storeError(err)
+	}
+	retry := "/oauth2/sign_in"
+	if st != nil {
+		retry = "/oauth2/sign_in?" + url.Values{"rd": {st.Redirect}}.Encode()
+	}
+
+	if e := q.Get("error"); e != "" {
+		// The provider said no. access_denied is the person pressing
+		// "cancel": a 403 page with a way back, not an error of ours.
+		result, status, msg := "denied", http.StatusForbidden, "consent_denied"
+		if e != "access_denied" && e != "consent_required" && e != "login_required" {
+			result, status, msg = "provider_error", http.StatusBadGateway, "provider_failed"
+		}
+		s.metrics.logins.WithLabelValues(name, result).Inc()
+		he := errorf(status, msg, errors.New("provider returned error "+sanitizeCode(e)))
+		he.retry = retry
+		return he
+	}
+	if err != nil {
+		s.metrics.logins.WithLabelValues(name, "bad_state").Inc()
+		he := errorf(http.StatusBadRequest, "state_invalid", err)
+		he.retry = retry
+		return he
+	}
+	code := q.Get("code")
+	if code == "" {
+		he := errorf(http.StatusBadRequest, "bad_request", errors.New("callback without code"))
+		he.retry = retry
+		return he
+	}
+
+	pctx, cancel := context.WithTimeout(ctx, s.opts.ProviderTimeout)
+	defer cancel()
+	id, tok, err := p.Exchange(pctx, code, providers.AuthRequest{
+		State:    state,
+		Nonce:    st.Nonce,
+		Verifier: st.Verifier,
+	})
+	if err != nil {
+		status, msg, result := http.StatusBadGateway, "provider_failed", "provider_error"
+		if errors.Is(err, providers.ErrCodeRejected) {
+			status, msg, result = http.StatusBadRequest, "code_rejected", "code_rejected"
+		}
+		s.metrics.logins.WithLabelValues(name, result).Inc()
+		he := errorf(status, msg, err)
+		he.retry = retry
+		return he
+	}
+	if id.Provider == "" {
+		id.Provider = name
+	}
+
+	// A login always issues a new session ID and drops the one the browser
+	// came with, valid or forged (session fixation).
+	oldID, _ := s.cookies.ReadSession(r)
+	sess, err := s.sessions.Create(ctx, &session.Session{
+		Provider:      id.Provider,
+		Subject:       id.Subject,
+		Email:         id.Email,
+		EmailVerified: id.EmailVerified,
+		Name:          id.Name,
+		Picture:       id.Picture,
+		AccessToken:   tok.AccessToken,
+		RefreshToken:  tok.RefreshToken,
+		IDToken:       tok.IDToken,
+		TokenExpiry:   tok.Expiry,
+	}, oldID)
+	if err != nil {
+		return storeError(err)
+	}
+	s.cookies.WriteSession(w, sess.ID)
+	s.metrics.logins.WithLabelValues(name, "ok").Inc()
+	s.log.LogAttrs(ctx, slog.LevelInfo, "signed in",
+		slog.String("request_id", requestID(ctx)),
+		slog.String("user", sess.User()),
+		slog.String("provider", name))
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	http.Redirect(w, r, st.Redirect, http.StatusFound)
+	return nil
+}
+
+// takeState checks that state belongs to this browser and consumes it from
+// the store. It returns the login state when it was valid, and updates the
+// login cookie either way. The error is session.ErrUnavailable-wrapped when
+// the store failed.
+func (s *Server) takeState(w http.ResponseWriter, r *http.Request, provider, state string) (*session.LoginState, error) {
+	if state == "" {
+		return nil, errors.New("callback without state")
+	}
+	pending := s.cookies.ReadLogin(r)
+	i := slices.IndexFunc(pending, func(p string) bool {
+		return subtle.ConstantTimeCompare([]byte(p), []byte(state)) == 1
+	})
+	if i < 0 {
+		return nil, errors.New("state not started by this browser")
+	}
+	rest := slices.Delete(slices.Clone(pending), i, i+1)
+	if len(rest) == 0 {
+		s.cookies.ClearLogin(w)
+	} else {
+		s.cookies.WriteLogin(w, rest)
+	}
+	st, err := s.sessions.Store().TakeLoginState(r.Context(), state)
+	if err != nil {
+		if errors.Is(err, session.ErrNotFound) {
+			return nil, errors.New("state unknown, used or expired")
+		}
+		return nil, err
+	}
+	if st.Provider != provider {
+		return nil, errors.New("state was started for another provider")
+	}
+	if s.now().Sub(st.CreatedAt) > loginStateTTL {
+		return nil, errors.New("state expired")
+	}
+	return st, nil
+}
+
+// sanitizeCode keeps a provider's error code printable and short for logs.
+func sanitizeCode(s string) string {
+	if len(s) > 64 {
+		s = s[:64]
+	}
+	b := []byte(s)
+	for i, c := range b {
+		if c < 0x21 || c > 0x7e {
+			b[i] = '?'
+		}
+	}
+	return string(b)
+}

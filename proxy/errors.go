@@ -1,0 +1,121 @@
+package proxy
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+)
+
+// handlerFunc is an HTTP handler that may fail. The adapter (Server.handle)
+// turns the error into a response: the client sees a short message and the
+// request ID, the log gets the cause.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// httpError is an error with the status and the client-facing message key.
+// The wrapped cause is logged, never shown.
+type httpError struct {
+	status int
+	msg    string // a key into the page messages (see pages.go)
+	err    error  // the cause, for the log; may be nil
+	retry  string // optional "try again" link shown on the page
+}
+
+func (e *httpError) Error() string {
+	if e.err != nil {
+		return e.msg + ": " + e.err.Error()
+	}
+	return e.msg
+}
+
+func (e *httpError) Unwrap() error { return e.err }
+
+func errorf(status int, msg string, cause error) *httpError {
+	return &httpError{status: status, msg: msg, err: cause}
+}
+
+// requestIDs hands out unique request IDs cheaply: a random per-process
+// prefix and a counter. They identify log lines, they are not secrets.
+type requestIDs struct {
+	prefix string
+	n      atomic.Uint64
+}
+
+func newRequestIDs(random []byte) *requestIDs {
+	return &requestIDs{prefix: hex.EncodeToString(random)}
+}
+
+func (g *requestIDs) next() string {
+	var buf [32]byte
+	b := append(buf[:0], g.prefix...)
+	b = append(b, '-')
+	b = strconv.AppendUint(b, g.n.Add(1), 36)
+	return string(b)
+}
+
+type ctxKey int
+
+const requestIDKey ctxKey = iota
+
+func requestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey).(string)
+	return id
+}
+
+// handle adapts a handlerFunc to http.Handler.
+func (s *Server) handle(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}
+
+// writeError answers with err's status and logs its cause. Anything that is
+// not an *httpError is a bug or an unexpected failure: 500, but logged.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var he *httpError
+	if !errors.As(err, &he) {
+		he = &httpError{status: http.StatusInternalServerError, msg: "internal", err: err}
+	}
+	level := slog.LevelInfo
+	if he.status >= 500 {
+		level = slog.LevelError
+	}
+	s.log.LogAttrs(r.Context(), level, "request failed",
+		slog.String("request_id", requestID(r.Context())),
+		slog.String("method", r.Method),
+		slog.String("path", r.URL.Path),
+		slog.Int("status", he.status),
+		slog.String("reason", he.msg),
+		slog.Any("error", he.err),
+	)
+	if wantsHTML(r) {
+		s.renderError(w, r, he)
+		return
+	}
+	writeJSON(w, he.status, map[string]string{
+		"error":      he.msg,
+		"message":    s.pages.text(langFor(r), "err_"+he.msg),
+		"request_id": requestID(r.Context()),
+	})
+}
+
+// wantsHTML tells a browser navigation from an API client.
+func wantsHTML(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("Accept"), "text/html")
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,85 @@
+package proxy
+
+import (
+	"net/http"
+
+	"github.com/socialgate/socialgate/session"
+)
+
+// forwardAuth answers nginx auth_request, Traefik ForwardAuth and Caddy
+// forward_auth: 202 with X-Auth-Request-* when the browser is signed in (and
+// allowed on the route the proxy in front names with X-Forwarded-Host/-Uri,
+// when it comes from a trusted proxy), 401 when not, 403 when not allowed.
+func (s *Server) forwardAuth(w http.ResponseWriter, r *http.Request) error {
+	fwd := readForwarded(r, s.opts.TrustedProxies)
+	sess, err := s.authenticate(w, r)
+	if err != nil {
+		return err
+	}
+	if sess == nil {
+		s.metrics.decisions.unauthenticated.Inc()
+		return s.unauthenticatedJSON(w, fwd)
+	}
+	var enc headerEncoding
+	if fwd.URI != "" {
+		if u, err := r.URL.Parse(fwd.URI); err == nil {
+			if p, err := cleanPath(u); err == nil {
+				if rt := s.policy.match(fwd.Host, p); rt != nil {
+					enc = rt.enc
+					if !rt.Public && !rt.allows(sess) {
+						s.metrics.decisions.forbidden.Inc()
+						return errorf(http.StatusForbidden, "forbidden", nil)
+					}
+				}
+			} else {
+				return errorf(http.StatusBadRequest, "bad_path", err)
+			}
+		}
+	}
+	s.metrics.decisions.allowed.Inc()
+	setAuthRequestHeaders(w.Header(), identityOf(sess), enc)
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusAccepted)
+	return nil
+}
+
+// userinfo tells a single-page app who is signed in.
+func (s *Server) userinfo(w http.ResponseWriter, r *http.Request) error {
+	sess, err := s.authenticate(w, r)
+	if err != nil {
+		return err
+	}
+	if sess == nil {
+		return s.unauthenticatedJSON(w, readForwarded(r, s.opts.TrustedProxies))
+	}
+	writeJSON(w, http.StatusOK, struct {
+		User          string `json:"user"`
+		Provider      string `json:"provider"`
+		Subject       string `json:"subject"`
+		Email         string `json:"email"`
+		EmailVerified bool   `json:"email_verified"`
+		Name          string `json:"name"`
+		Picture       string `json:"picture"`
+	}{sess.User(), sess.Provider, sess.Subject, sess.Email, sess.EmailVerified, sess.Name, sess.Picture})
+	return nil
+}
+
+// unauthenticatedJSON is the answer API clients get without a session.
+func (s *Server) unauthenticatedJSON(w http.ResponseWriter, fwd forwardedInfo) error {
+	writeJSON(w, http.StatusUnauthorized, map[string]string{
+		"error":       "unauthenticated",
+		"sign_in_url": s.signInURL(s.originalURL(fwd)),
+	})
+	return nil
+}
+
+func identityOf(sess *session.Session) identity {
+	return identity{
+		User:          sess.User(),
+		Email:         sess.Email,
+		EmailVerified: sess.EmailVerified,
+		Name:          sess.Name,
+		Provider:      sess.Provider,
+		AccessToken:   sess.AccessToken,
+	}
+}

@@ -1,0 +1,314 @@
+package proxy_test
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/netip"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/socialgate/socialgate/providers"
+	"github.com/socialgate/socialgate/providers/providertest"
+	"github.com/socialgate/socialgate/proxy"
+	"github.com/socialgate/socialgate/session"
+	"github.com/socialgate/socialgate/session/redistest"
+)
+
+// testSecret is a cookie secret for tests only.
+var testSecret = []byte("0123456789abcdef0123456789abcdef-test-only")
+
+// gateway is a real socialgate on a loopback port, with the fake providers
+// and a header-echoing upstream, all over real HTTP.
+type gateway struct {
+	t        testing.TB
+	URL      string
+	srv      *proxy.Server
+	fakes    map[string]*providertest.Fake
+	store    session.Store
+	sessions *session.Manager
+	upstream *httptest.Server
+	logs     *syncBuffer
+	now      *clock
+}
+
+type gatewayConfig struct {
+	store      string // "memory" (default) or "redis"
+	redisAddr  string // with store "redis": use this server instead of starting one
+	routes     func(upstream string) []proxy.Route
+	allowed    []string
+	trusted    []string
+	refresh    time.Duration
+	kakaoOIDC  bool
+	naverTrust bool
+}
+
+// clock is a settable clock shared by the gateway, the store and the fakes.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// syncBuffer collects log output for assertions (no secrets in logs).
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func newGateway(t testing.TB, cfg gatewayConfig) *gateway {
+	t.Helper()
+	g := &gateway{t: t, fakes: map[string]*providertest.Fake{}, logs: &syncBuffer{},
+		now: &clock{t: time.Now()}}
+
+	g.upstream = httptest.NewServer(http.HandlerFunc(echoHeaders))
+	t.Cleanup(g.upstream.Close)
+
+	ts := httptest.NewUnstartedServer(nil)
+	g.URL = "http://" + ts.Listener.Addr().String()
+
+	var provs []proxy.Provider
+	for _, kind := range []string{"google", "naver", "kakao"} {
+		secret := kind + "-secret"
+		f, err := providertest.Start(kind, providertest.Options{ClientID: kind + "-client", ClientSecret: secret, Now: g.now.Now})
+		if err != nil {
+			t.Fatalf("start fake %s: %v", kind, err)
+		}
+		t.Cleanup(f.Close)
+		g.fakes[kind] = f
+		ep := f.Endpoints()
+		p, err := providers.New(providers.Options{
+			Name:         kind,
+			ClientID:     kind + "-client",
+			ClientSecret: secret,
+			RedirectURL:  g.URL + "/oauth2/callback/" + kind,
+			Endpoints: providers.Endpoints{
+				AuthURL: ep.AuthURL, TokenURL: ep.TokenURL, UserinfoURL: ep.UserinfoURL,
+				Issuer: ep.Issuer, JWKSURL: ep.JWKSURL, RevokeURL: ep.RevokeURL,
+			},
+			OIDC:       kind == "kakao" && cfg.kakaoOIDC,
+			TrustEmail: kind == "naver" && cfg.naverTrust,
+			Timeout:    2 * time.Second,
+			Now:        g.now.Now,
+		})
+		if err != nil {
+			t.Fatalf("provider %s: %v", kind, err)
+		}
+		provs = append(provs, p)
+	}
+
+	switch cfg.store {
+	case "", "memory":
+		m := session.NewMemory(session.MemoryOptions{Now: g.now.Now})
+		g.store = m
+	case "redis":
+		addr := cfg.redisAddr
+		if addr == "" {
+			addr = redistest.Start(t).Addr
+		}
+		r, err := session.NewRedis(session.RedisOptions{Addrs: []string{addr}, Secret: testSecret, Now: g.now.Now,
+			KeyPrefix: "sgtest:"})
+		if err != nil {
+			t.Fatalf("redis store: %v", err)
+		}
+		g.store = r
+	default:
+		t.Fatalf("unknown store %q", cfg.store)
+	}
+	t.Cleanup(func() { _ = g.store.Close() })
+	var err error
+	g.sessions, err = session.NewManager(session.ManagerOptions{Store: g.store, Now: g.now.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cookies, err := session.NewCookies(session.CookieOptions{Secret: testSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	upURL, _ := url.Parse(g.upstream.URL)
+	routes := []proxy.Route{
+		{Name: "app", Path: "/", URL: upURL},
+		{Name: "public", Path: "/public", URL: upURL, Public: true},
+	}
+	if cfg.routes != nil {
+		routes = cfg.routes(g.upstream.URL)
+	}
+	g.srv, err = proxy.New(proxy.Options{
+		PublicURL:      g.URL,
+		Providers:      provs,
+		Sessions:       g.sessions,
+		Cookies:        cookies,
+		Routes:         routes,
+		AllowedHosts:   cfg.allowed,
+		Logger:         slog.New(slog.NewJSONHandler(g.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Now:            g.now.Now,
+		RefreshBefore:  cfg.refresh,
+		TrustedProxies: mustPrefixes(t, cfg.trusted),
+	})
+	if err != nil {
+		t.Fatalf("proxy.New: %v", err)
+	}
+	ts.Config.Handler = g.srv
+	ts.Start()
+	t.Cleanup(ts.Close)
+	return g
+}
+
+// echoHeaders is the sample upstream: it answers with what it received.
+func echoHeaders(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(echo{
+		Method:     r.Method,
+		Host:       r.Host,
+		RequestURI: r.RequestURI,
+		Path:       r.URL.Path,
+		Header:     r.Header,
+		NameHex:    hex.EncodeToString([]byte(r.Header.Get("X-Forwarded-Preferred-Username"))),
+	})
+}
+
+type echo struct {
+	Method     string
+	Host       string
+	RequestURI string
+	Path       string
+	Header     http.Header
+	// NameHex is the raw bytes of X-Forwarded-Preferred-Username, which
+	// JSON cannot carry when they are EUC-KR.
+	NameHex string
+}
+
+// browser is a cookie-keeping client that follows redirects by hand so a
+// test can see every hop.
+type browser struct {
+	t    testing.TB
+	c    *http.Client
+	hops []string
+	lang string
+}
+
+func newBrowser(t testing.TB) *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: t, c: &http.Client{
+		Jar:           jar,
+		Timeout:       10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+}
+
+// do sends one request as a browser navigation would.
+func (b *browser) do(method, u string, body io.Reader) *http.Response {
+	b.t.Helper()
+	req, err := http.NewRequestWithContext(context.Background(), method, u, body)
+	if err != nil {
+		b.t.Fatalf("request %s %s: %v", method, u, err)
+	}
+	req.Header.Set("Accept", "text/html,application/xhtml+xml,*/*;q=0.8")
+	if b.lang != "" {
+		req.Header.Set("Accept-Language", b.lang)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatalf("%s %s: %v", method, u, err)
+	}
+	return resp
+}
+
+// get follows redirects (up to 10) and returns the last response and its body.
+func (b *browser) get(u string) (*http.Response, string) {
+	b.t.Helper()
+	b.hops = b.hops[:0]
+	for range 10 {
+		b.hops = append(b.hops, u)
+		resp := b.do(http.MethodGet, u, nil)
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		loc := resp.Header.Get("Location")
+		if resp.StatusCode < 300 || resp.StatusCode > 399 || loc == "" {
+			return resp, string(body)
+		}
+		next, err := resp.Request.URL.Parse(loc)
+		if err != nil {
+			b.t.Fatalf("bad Location %q: %v", loc, err)
+		}
+		u = next.String()
+	}
+	b.t.Fatalf("too many redirects: %v", b.hops)
+	return nil, ""
+}
+
+// login runs the whole flow for a protected URL with the fake set to
+// approve userID, and returns the upstream's echo of the final request.
+func (g *gateway) login(b *browser, provider, userID, target string) (*http.Response, echo) {
+	g.t.Helper()
+	g.fakes[provider].AutoApprove(userID)
+	resp, _ := b.get(target)
+	if resp.StatusCode != http.StatusOK {
+		g.t.Fatalf("GET %s: landed with status %d after hops %v", target, resp.StatusCode, b.hops)
+	}
+	// hops: target → sign_in page (200, a page, not followed automatically)
+	_ = resp
+	return g.clickProvider(b, provider)
+}
+
+// clickProvider presses the provider's button on the sign-in page the
+// browser is on, and follows the flow to the end.
+func (g *gateway) clickProvider(b *browser, provider string) (*http.Response, echo) {
+	g.t.Helper()
+	last := b.hops[len(b.hops)-1]
+	u, _ := url.Parse(last)
+	if u.Path != "/oauth2/sign_in" {
+		g.t.Fatalf("expected to land on the sign-in page, got %s (hops %v)", last, b.hops)
+	}
+	start := g.URL + "/oauth2/start/" + provider + "?" + url.Values{"rd": {u.Query().Get("rd")}}.Encode()
+	resp, body := b.get(start)
+	var e echo
+	if resp.StatusCode == http.StatusOK && strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		if err := json.Unmarshal([]byte(body), &e); err != nil {
+			g.t.Fatalf("decode echo: %v", err)
+		}
+	}
+	return resp, e
+}
+
+func mustPrefixes(t testing.TB, cidrs []string) []netip.Prefix {
+	t.Helper()
+	var out []netip.Prefix
+	for _, c := range cidrs {
+		p, err := netip.ParsePrefix(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, p)
+	}
+	return out
+}

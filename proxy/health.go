@@ -1,0 +1,98 @@
+package proxy
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// healthz says the process is alive; it never looks at dependencies.
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write([]byte("ok\n"))
+}
+
+// readyz is 200 only when the session store answers, so a load balancer
+// takes a replica that lost Redis out of rotation.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if err := s.sessions.Store().Ping(ctx); err != nil {
+		s.metrics.storeErrors.Inc()
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte("session store unavailable\n"))
+		return
+	}
+	_, _ = w.Write([]byte("ok\n"))
+}
+
+// metrics are the gateway's Prometheus series. Per-request counters are
+// resolved once at startup so the hot path is an atomic add.
+type metrics struct {
+	reg         *prometheus.Registry
+	logins      *prometheus.CounterVec
+	storeErrors prometheus.Counter
+	refreshes   *prometheus.CounterVec
+	decisions   struct {
+		allowed, unauthenticated, forbidden prometheus.Counter
+	}
+	upstream map[string]*upstreamMetrics
+}
+
+type upstreamMetrics struct {
+	codes [6]prometheus.Counter // by status class: 1xx..5xx, and [0] for errors
+}
+
+func newMetrics(reg *prometheus.Registry, p *policy) (*metrics, error) {
+	m := &metrics{reg: reg, upstream: map[string]*upstreamMetrics{}}
+	m.logins = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "socialgate_logins_total", Help: "Logins by provider and result.",
+	}, []string{"provider", "result"})
+	m.refreshes = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "socialgate_token_refreshes_total", Help: "Provider token refreshes by provider and result.",
+	}, []string{"provider", "result"})
+	m.storeErrors = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "socialgate_session_store_errors_total", Help: "Session store failures seen while serving.",
+	})
+	decisions := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "socialgate_auth_decisions_total", Help: "Authentication decisions on protected requests.",
+	}, []string{"result"})
+	m.decisions.allowed = decisions.WithLabelValues("allowed")
+	m.decisions.unauthenticated = decisions.WithLabelValues("unauthenticated")
+	m.decisions.forbidden = decisions.WithLabelValues("forbidden")
+	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "socialgate_upstream_responses_total", Help: "Proxied responses by route and status class.",
+	}, []string{"route", "code"})
+	classes := [6]string{"error", "1xx", "2xx", "3xx", "4xx", "5xx"}
+	for _, rt := range p.routes {
+		um := &upstreamMetrics{}
+		for i, c := range classes {
+			um.codes[i] = requests.WithLabelValues(rt.Name, c)
+		}
+		m.upstream[rt.Name] = um
+	}
+	for _, c := range []prometheus.Collector{m.logins, m.refreshes, m.storeErrors, decisions, requests} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+func (um *upstreamMetrics) observe(status int) {
+	c := status / 100
+	if c < 1 || c > 5 {
+		c = 0
+	}
+	um.codes[c].Inc()
+}

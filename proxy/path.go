@@ -1,0 +1,234 @@
+package proxy
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"path"
+	"strings"
+)
+
+// Errors of cleanPath. The request handler answers all of them with 400; they
+// are distinct so that tests and logs can tell why.
+var (
+	errPathEncodedSlash = errors.New("encoded slash or backslash in path")
+	errPathBackslash    = errors.New("backslash in path")
+	errPathControl      = errors.New("control character in path")
+	errPathEscape       = errors.New("invalid percent-encoding in path")
+	errPathDotSegment   = errors.New("disguised dot-segment in path")
+	errPathDoubleEncode = errors.New("double-encoded character in path")
+	errPathOpaque       = errors.New("opaque request target")
+)
+
+// cleanPath returns the path to route on and to forward, or an error (→ 400)
+// for a request path whose meaning differs between us and the upstream.
+//
+// The path is percent-decoded once. Refused are the spellings that servers
+// behind us read differently from path.Clean: an encoded '/' or '\', a raw
+// '\', control characters (raw or encoded), invalid escapes, a dot-segment
+// hidden behind a path parameter ("..;x") or written with %2e, a segment of
+// only dots and spaces other than "." and "..", and a double-encoded '/',
+// '\', '.' or control character ("%252f"), which an upstream that decodes
+// twice would turn into the single-encoded trick.
+//
+// What is left is resolved like path.Clean ("." and ".." removed, "//"
+// collapsed), keeping a trailing slash; the result always starts with '/'.
+// It is the decoded path: the caller sets outURL.Path to it and clears
+// outURL.RawPath so that net/url re-encodes it. Non-ASCII (Hangul) is kept,
+// whether it came raw or percent-encoded.
+func cleanPath(u *url.URL) (string, error) {
+	if u.Opaque != "" {
+		return "", errPathOpaque
+	}
+	// RawPath is what the client sent when it differs from the canonical
+	// escaping of Path; a hand-built URL may carry a stale one.
+	raw := u.RawPath
+	if raw != "" {
+		dec, err := url.PathUnescape(raw)
+		if err != nil {
+			return "", errPathEscape
+		}
+		if dec != u.Path {
+			raw = ""
+		}
+	}
+	if raw == "" {
+		raw = u.EscapedPath()
+	}
+	if raw == "" {
+		return "/", nil
+	}
+	dec, err := decodeRequestPath(raw)
+	if err != nil {
+		return "", err
+	}
+	if err := checkSegments(raw, dec); err != nil {
+		return "", err
+	}
+	if dec[0] != '/' {
+		dec = "/" + dec
+	}
+	// path.Clean does not allocate when dec is already clean.
+	p := path.Clean(dec)
+	if dec[len(dec)-1] == '/' && p != "/" {
+		if len(dec) == len(p)+1 && dec[:len(p)] == p {
+			return dec, nil
+		}
+		p += "/"
+	}
+	return p, nil
+}
+
+// decodeRequestPath percent-decodes raw once, refusing what cleanPath
+// refuses at the byte level. It allocates only when raw contains '%'.
+func decodeRequestPath(raw string) (string, error) {
+	n := 0
+	for i := 0; i < len(raw); i++ {
+		switch c := raw[i]; {
+		case c == '\\':
+			return "", errPathBackslash
+		case c < 0x20 || c == 0x7f:
+			return "", errPathControl
+		case c == '%':
+			n++
+		}
+	}
+	if n == 0 {
+		return raw, nil
+	}
+	var b strings.Builder
+	b.Grow(len(raw) - 2*n)
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		if c != '%' {
+			b.WriteByte(c)
+			continue
+		}
+		d, ok := unhexPair(raw, i+1)
+		if !ok {
+			return "", errPathEscape
+		}
+		switch {
+		case d == '/' || d == '\\':
+			return "", errPathEncodedSlash
+		case d < 0x20 || d == 0x7f:
+			return "", errPathControl
+		}
+		b.WriteByte(d)
+		i += 2
+	}
+	dec := b.String()
+	// An escape left after one decoding ("%252f" → "%2f") of a dangerous
+	// byte: a second decoding upstream would produce the refused character.
+	for i := strings.IndexByte(dec, '%'); i >= 0 && i < len(dec); i++ {
+		if dec[i] != '%' {
+			continue
+		}
+		if d, ok := unhexPair(dec, i+1); ok && dangerousByte(d) {
+			return "", errPathDoubleEncode
+		}
+	}
+	return dec, nil
+}
+
+// dangerousByte is what must not appear after a second decoding.
+func dangerousByte(c byte) bool {
+	return c == '/' || c == '\\' || c == '.' || c < 0x20 || c == 0x7f
+}
+
+// unhexPair decodes the two hex digits at s[i:i+2].
+func unhexPair(s string, i int) (byte, bool) {
+	if i+1 >= len(s) {
+		return 0, false
+	}
+	h, ok1 := unhex(s[i])
+	l, ok2 := unhex(s[i+1])
+	return h<<4 | l, ok1 && ok2
+}
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+// checkSegments refuses dot-segments that path.Clean would not resolve but
+// an upstream might: "..;x" (Tomcat and Spring drop path parameters),
+// "%2e%2e" (decoded after routing by some servers) and runs of dots and
+// spaces such as "..." or ".. " (trimmed by Windows file APIs).
+// Since encoded slashes are refused, raw and decoded segments pair up.
+func checkSegments(raw, dec string) error {
+	for dec != "" {
+		var rs, ds string
+		rs, raw, _ = strings.Cut(raw, "/")
+		ds, dec, _ = strings.Cut(dec, "/")
+		base, _, hasParam := strings.Cut(ds, ";")
+		if !dotsAndSpaces(base) {
+			continue
+		}
+		if base == "." || base == ".." {
+			if hasParam || rs != ds {
+				return fmt.Errorf("%w: %q", errPathDotSegment, truncatePath(rs))
+			}
+			continue
+		}
+		return fmt.Errorf("%w: %q", errPathDotSegment, truncatePath(rs))
+	}
+	return nil
+}
+
+// dotsAndSpaces reports whether s is non-empty, made only of '.' and ' ',
+// and has at least one '.'.
+func dotsAndSpaces(s string) bool {
+	dot := false
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '.':
+			dot = true
+		case ' ':
+		default:
+			return false
+		}
+	}
+	return dot
+}
+
+// truncatePath keeps error strings short; request paths are not secrets but
+// can be long.
+func truncatePath(s string) string {
+	const max = 64
+	if len(s) > max {
+		return s[:max] + "…"
+	}
+	return s
+}
+
+// pathHasPrefix reports whether cleaned path p falls under route prefix pre
+// ("/" matches all; "/app" matches "/app", "/app/", "/app/x" but not
+// "/apple").
+//
+// A trailing slash on pre is not significant ("/app/" also matches "/app"),
+// because many apps serve "/app" and "/app/" alike and a protected "/app/"
+// must not leak through "/app". A path parameter ends a segment too:
+// "/app;jsessionid=1" falls under "/app", as Tomcat and Spring read it.
+// Matching is case-sensitive, like the paths themselves.
+func pathHasPrefix(p, pre string) bool {
+	pre = strings.TrimRight(pre, "/")
+	if pre == "" {
+		return true
+	}
+	if !strings.HasPrefix(p, pre) {
+		return false
+	}
+	if len(p) == len(pre) {
+		return true
+	}
+	c := p[len(pre)]
+	return c == '/' || c == ';'
+}

@@ -1,0 +1,277 @@
+// Package proxy is socialgate's HTTP surface: the /oauth2/* endpoints, the
+// login page, routing to upstreams with per-route policy, identity headers,
+// the post-login redirect, and forward-auth for nginx, Traefik and Caddy.
+package proxy
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/socialgate/socialgate/providers"
+	"github.com/socialgate/socialgate/session"
+)
+
+// Provider is what the gateway needs of an identity provider;
+// *providers.Provider implements it.
+type Provider interface {
+	Name() string
+	DisplayName() string
+	NewAuthRequest() providers.AuthRequest
+	AuthURL(a providers.AuthRequest) string
+	Exchange(ctx context.Context, code string, a providers.AuthRequest) (providers.Identity, providers.Tokens, error)
+	Refresh(ctx context.Context, refreshToken string) (providers.Tokens, error)
+	Revoke(ctx context.Context, t providers.Tokens) error
+}
+
+// Options configure a Server.
+type Options struct {
+	// PublicURL is the gateway's own address (required); callbacks live at
+	// {PublicURL}/oauth2/callback/{provider}, and its host is "the gateway's
+	// host" for redirects, never the request's Host header.
+	PublicURL string
+	// Listen is the address Run listens on; zero: ":4180".
+	Listen string
+	// TrustedProxies are the peers whose X-Forwarded-* headers are believed.
+	TrustedProxies []netip.Prefix
+	// Providers in the order their buttons appear; at least one.
+	Providers []Provider
+	// Sessions and Cookies are required.
+	Sessions *session.Manager
+	Cookies  *session.Cookies
+	// Routes are the upstreams; at least one.
+	Routes []Route
+	// AllowedHosts are extra hosts a post-login redirect may go to.
+	AllowedHosts []string
+	// Logger; zero: slog.Default().
+	Logger *slog.Logger
+	// Now; zero: time.Now.
+	Now func() time.Time
+	// Transport carries requests upstream; zero: a clone of
+	// http.DefaultTransport with larger idle pools.
+	Transport http.RoundTripper
+	// Registry receives the gateway's metrics; zero: a new registry.
+	Registry *prometheus.Registry
+	// RefreshBefore refreshes provider tokens this long before they expire;
+	// zero: 1 minute. Negative: never refresh.
+	RefreshBefore time.Duration
+	// ProviderTimeout bounds one provider call made while serving a request;
+	// zero: 10s.
+	ProviderTimeout time.Duration
+
+	// HTTP server limits; zero: 10s, 30s, 60s, 120s, 15s and 64 KiB.
+	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout, ShutdownTimeout time.Duration
+	MaxHeaderBytes                                                             int
+}
+
+// Server is the gateway.
+type Server struct {
+	opts      Options
+	log       *slog.Logger
+	now       func() time.Time
+	public    *url.URL
+	providers map[string]Provider
+	order     []Provider
+	sessions  *session.Manager
+	cookies   *session.Cookies
+	policy    *policy
+	redirects *redirectPolicy
+	pages     *pages
+	ids       *requestIDs
+	upstream  *upstreams
+	metrics   *metrics
+	mux       *http.ServeMux
+}
+
+// New checks opts and builds a Server. It makes no network calls.
+func New(opts Options) (*Server, error) {
+	pub, err := url.Parse(opts.PublicURL)
+	if err != nil || (pub.Scheme != "http" && pub.Scheme != "https") || pub.Host == "" {
+		return nil, fmt.Errorf("proxy: public url %q must be an absolute http(s) URL", opts.PublicURL)
+	}
+	pub.Path, pub.RawPath = strings.TrimSuffix(pub.Path, "/"), ""
+	if len(opts.Providers) == 0 {
+		return nil, errors.New("proxy: no providers")
+	}
+	if opts.Sessions == nil || opts.Cookies == nil {
+		return nil, errors.New("proxy: sessions and cookies are required")
+	}
+	if len(opts.Routes) == 0 {
+		return nil, errors.New("proxy: no routes")
+	}
+	if opts.Listen == "" {
+		opts.Listen = ":4180"
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.RefreshBefore == 0 {
+		opts.RefreshBefore = time.Minute
+	}
+	if opts.ProviderTimeout == 0 {
+		opts.ProviderTimeout = 10 * time.Second
+	}
+	if opts.Registry == nil {
+		opts.Registry = prometheus.NewRegistry()
+	}
+	s := &Server{
+		opts:      opts,
+		log:       opts.Logger,
+		now:       opts.Now,
+		public:    pub,
+		providers: map[string]Provider{},
+		order:     opts.Providers,
+		sessions:  opts.Sessions,
+		cookies:   opts.Cookies,
+	}
+	for _, p := range opts.Providers {
+		if _, dup := s.providers[p.Name()]; dup {
+			return nil, fmt.Errorf("proxy: provider %q configured twice", p.Name())
+		}
+		s.providers[p.Name()] = p
+	}
+	if s.policy, err = newPolicy(opts.Routes); err != nil {
+		return nil, fmt.Errorf("proxy: %w", err)
+	}
+	if s.redirects, err = newRedirectPolicy(pub, s.policy.upstreamHosts(), opts.AllowedHosts); err != nil {
+		return nil, fmt.Errorf("proxy: redirects: %w", err)
+	}
+	if s.pages, err = newPages(); err != nil {
+		return nil, fmt.Errorf("proxy: pages: %w", err)
+	}
+	var seed [6]byte
+	_, _ = rand.Read(seed[:])
+	s.ids = newRequestIDs(seed[:])
+	if s.metrics, err = newMetrics(opts.Registry, s.policy); err != nil {
+		return nil, fmt.Errorf("proxy: metrics: %w", err)
+	}
+	s.upstream = newUpstreams(s, opts.Transport)
+	s.mux = s.routes()
+	return s, nil
+}
+
+// routes registers the gateway's own endpoints. Everything else goes to the
+// upstream router.
+func (s *Server) routes() *http.ServeMux {
+	m := http.NewServeMux()
+	m.Handle("GET /oauth2/sign_in", s.handle(s.signIn))
+	m.Handle("GET /oauth2/start/{provider}", s.handle(s.start))
+	m.Handle("GET /oauth2/callback/{provider}", s.handle(s.callback))
+	m.Handle("GET /oauth2/sign_out", s.handle(s.signOutPage))
+	m.Handle("POST /oauth2/sign_out", s.handle(s.signOut))
+	m.Handle("GET /oauth2/userinfo", s.handle(s.userinfo))
+	m.Handle("GET /oauth2/auth", s.handle(s.forwardAuth))
+	m.HandleFunc("GET /oauth2/static/style.css", s.pages.serveCSS)
+	m.Handle("/oauth2/", s.handle(func(http.ResponseWriter, *http.Request) error {
+		return errorf(http.StatusNotFound, "not_found", nil)
+	}))
+	m.HandleFunc("GET /healthz", s.healthz)
+	m.HandleFunc("GET /readyz", s.readyz)
+	m.Handle("GET /metrics", s.metrics.handler())
+	return m
+}
+
+// ServeHTTP gives every request an ID, refuses ambiguous paths, and then
+// serves the gateway's endpoints or proxies to the matching upstream.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rid := s.ids.next()
+	w.Header().Set("X-Request-Id", rid)
+	r = r.WithContext(context.WithValue(r.Context(), requestIDKey, rid))
+
+	cleaned, err := cleanPath(r.URL)
+	if err != nil {
+		s.writeError(w, r, errorf(http.StatusBadRequest, "bad_path", err))
+		return
+	}
+	if isGatewayPath(cleaned) {
+		// The mux would redirect unclean paths; route on the cleaned one.
+		r.URL.Path, r.URL.RawPath = cleaned, ""
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	s.upstream.serve(w, r, cleaned)
+}
+
+func isGatewayPath(p string) bool {
+	return strings.HasPrefix(p, "/oauth2/") || p == "/oauth2" ||
+		p == "/healthz" || p == "/readyz" || p == "/metrics"
+}
+
+// Handler returns the gateway as an http.Handler (for tests and embedding).
+func (s *Server) Handler() http.Handler { return s }
+
+// Run serves on Options.Listen until ctx ends, then shuts down gracefully.
+func (s *Server) Run(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.opts.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve is Run on a listener the caller opened.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	o := s.opts
+	srv := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: orDefault(o.ReadHeaderTimeout, 10*time.Second),
+		ReadTimeout:       orDefault(o.ReadTimeout, 30*time.Second),
+		WriteTimeout:      orDefault(o.WriteTimeout, 60*time.Second),
+		IdleTimeout:       orDefault(o.IdleTimeout, 120*time.Second),
+		MaxHeaderBytes:    o.MaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	if srv.MaxHeaderBytes == 0 {
+		srv.MaxHeaderBytes = 64 << 10
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	s.log.Info("serving", slog.String("addr", ln.Addr().String()), slog.String("public_url", s.public.String()))
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), orDefault(o.ShutdownTimeout, 15*time.Second))
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	<-errc
+	return err
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
+}
+
+// publicURL joins a gateway path to PublicURL.
+func (s *Server) publicURL(path string, q url.Values) string {
+	u := *s.public
+	u.Path += path
+	if q != nil {
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}
+
+// signInURL is where a browser without a session goes; rd is the full
+// original URL, absolute on the gateway or an upstream host.
+func (s *Server) signInURL(rd string) string {
+	return s.publicURL("/oauth2/sign_in", url.Values{"rd": {rd}})
+}

@@ -1,0 +1,99 @@
+package proxy
+
+import (
+	"crypto/subtle"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/socialgate/socialgate/session"
+)
+
+type signOutPage struct {
+	Lang               lang
+	User, Name, Email  string
+	Provider, CSRF, RD string
+	Cancel             string
+}
+
+// signOutPage confirms before signing out: a GET must never end a session
+// (a link or <img> on another site could otherwise sign people out).
+func (s *Server) signOutPage(w http.ResponseWriter, r *http.Request) error {
+	rd := s.safeRedirect(r.URL.Query().Get("rd"))
+	page := signOutPage{Lang: langFor(r), RD: rd, Cancel: rd}
+	sess, err := s.currentSession(r)
+	if err != nil {
+		return err
+	}
+	if sess != nil {
+		page.User, page.Name, page.Email = sess.User(), sess.Name, sess.Email
+		page.Provider, page.CSRF = sess.Provider, sess.CSRF
+		if page.Name == "" {
+			page.Name = sess.User()
+		}
+	}
+	return s.pages.render(w, http.StatusOK, "signout.html", page)
+}
+
+// signOut ends the session server-side (or every session of the user with
+// everywhere=1), clears the cookie and sends the browser to rd or the login
+// page. The form's CSRF token must match the session's.
+func (s *Server) signOut(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if err := r.ParseForm(); err != nil {
+		return errorf(http.StatusBadRequest, "bad_request", err)
+	}
+	sess, err := s.currentSession(r)
+	if err != nil {
+		return err
+	}
+	if sess != nil {
+		token := r.PostForm.Get("csrf")
+		if sess.CSRF == "" || subtle.ConstantTimeCompare([]byte(token), []byte(sess.CSRF)) != 1 {
+			he := errorf(http.StatusForbidden, "csrf", errors.New("sign-out csrf token mismatch"))
+			he.retry = "/oauth2/sign_out"
+			return he
+		}
+		ctx := r.Context()
+		if r.PostForm.Get("everywhere") == "1" {
+			n, err := s.sessions.EndUser(ctx, sess.User())
+			if err != nil {
+				return storeError(err)
+			}
+			s.log.LogAttrs(ctx, slog.LevelInfo, "signed out everywhere",
+				slog.String("request_id", requestID(ctx)), slog.String("user", sess.User()), slog.Int("sessions", n))
+		} else {
+			if err := s.sessions.End(ctx, sess.ID); err != nil {
+				return storeError(err)
+			}
+			s.log.LogAttrs(ctx, slog.LevelInfo, "signed out",
+				slog.String("request_id", requestID(ctx)), slog.String("user", sess.User()))
+		}
+	}
+	s.cookies.ClearSession(w)
+	rd := s.safeRedirect(r.PostForm.Get("rd"))
+	if rd == "/" && r.PostForm.Get("rd") == "" {
+		rd = "/oauth2/sign_in"
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, rd, http.StatusFound)
+	return nil
+}
+
+// currentSession returns the browser's live session, nil when there is none
+// (no cookie, a tampered one, expired), or a 503 error when the store is down.
+func (s *Server) currentSession(r *http.Request) (*session.Session, error) {
+	id, ok := s.cookies.ReadSession(r)
+	if !ok {
+		return nil, nil
+	}
+	sess, err := s.sessions.Get(r.Context(), id)
+	switch {
+	case err == nil:
+		return sess, nil
+	case errors.Is(err, session.ErrNotFound):
+		return nil, nil
+	default:
+		return nil, storeError(err)
+	}
+}

@@ -1,0 +1,218 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"strings"
+	"time"
+
+	"github.com/socialgate/socialgate/session"
+)
+
+// upstreams routes requests to the configured apps.
+type upstreams struct {
+	s       *Server
+	proxies map[*route]*httputil.ReverseProxy
+}
+
+// proxyState travels from serve to the ReverseProxy's Rewrite through the
+// request context.
+type proxyState struct {
+	rt      *route
+	sess    *session.Session
+	cleaned string
+	fwd     forwardedInfo
+}
+
+type proxyStateKey struct{}
+
+func newUpstreams(s *Server, transport http.RoundTripper) *upstreams {
+	if transport == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConns = 1024
+		t.MaxIdleConnsPerHost = 256
+		t.IdleConnTimeout = 90 * time.Second
+		transport = t
+	}
+	u := &upstreams{s: s, proxies: map[*route]*httputil.ReverseProxy{}}
+	for _, rt := range s.policy.routes {
+		um := s.metrics.upstream[rt.Name]
+		u.proxies[rt] = &httputil.ReverseProxy{
+			Rewrite:   u.rewrite,
+			Transport: transport,
+			ErrorLog:  slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+			ModifyResponse: func(resp *http.Response) error {
+				um.observe(resp.StatusCode)
+				return nil
+			},
+			ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+				um.observe(0)
+				status := http.StatusBadGateway
+				if errors.Is(err, context.DeadlineExceeded) {
+					status = http.StatusGatewayTimeout
+				}
+				if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+					return // the client went away; nobody to answer
+				}
+				s.writeError(w, r, errorf(status, "upstream", err))
+			},
+		}
+	}
+	return u
+}
+
+// serve authenticates and authorises a request for an upstream and proxies it.
+func (u *upstreams) serve(w http.ResponseWriter, r *http.Request, cleaned string) {
+	s := u.s
+	fwd := readForwarded(r, s.opts.TrustedProxies)
+	rt := s.policy.match(fwd.Host, cleaned)
+	if rt == nil {
+		s.writeError(w, r, errorf(http.StatusNotFound, "not_found", nil))
+		return
+	}
+	sess, err := s.authenticate(w, r)
+	switch {
+	case err != nil && rt.Public:
+		// Public routes keep working when the store is down, without identity.
+		sess = nil
+	case err != nil:
+		s.writeError(w, r, err)
+		return
+	case sess == nil && !rt.Public:
+		s.metrics.decisions.unauthenticated.Inc()
+		s.unauthenticated(w, r, fwd)
+		return
+	case sess != nil && !rt.Public:
+		if !rt.allows(sess) {
+			s.metrics.decisions.forbidden.Inc()
+			s.writeError(w, r, errorf(http.StatusForbidden, "forbidden",
+				errors.New("user "+sess.User()+" not allowed on route "+rt.Name)))
+			return
+		}
+		s.metrics.decisions.allowed.Inc()
+	}
+	st := &proxyState{rt: rt, sess: sess, cleaned: cleaned, fwd: fwd}
+	r = r.WithContext(context.WithValue(r.Context(), proxyStateKey{}, st))
+	u.proxies[rt].ServeHTTP(w, r)
+}
+
+// rewrite builds the upstream request: the cleaned path that was routed on,
+// no client-sent identity, no gateway cookies, and our identity headers.
+func (u *upstreams) rewrite(pr *httputil.ProxyRequest) {
+	st := pr.In.Context().Value(proxyStateKey{}).(*proxyState)
+	out := pr.Out
+	out.URL.Path, out.URL.RawPath = st.cleaned, ""
+	pr.SetURL(st.rt.URL)
+	if st.rt.PreserveHost {
+		out.Host = pr.In.Host
+	}
+	h := out.Header
+	stripIdentityHeaders(h)
+	stripForwarded(h)
+	stripGatewayCookies(h, u.s.cookies.IsGatewayCookie)
+
+	// X-Forwarded-For: keep the chain only when it came from a trusted proxy.
+	clientIP := st.fwd.ClientIP.String()
+	if prior := pr.In.Header["X-Forwarded-For"]; len(prior) > 0 && u.s.trustedPeer(pr.In) {
+		if host, _, err := net.SplitHostPort(pr.In.RemoteAddr); err == nil {
+			h["X-Forwarded-For"] = []string{strings.Join(prior, ", ") + ", " + host}
+		}
+	} else if st.fwd.ClientIP.IsValid() {
+		h["X-Forwarded-For"] = []string{clientIP}
+	}
+	h["X-Forwarded-Host"] = []string{st.fwd.Host}
+	h["X-Forwarded-Proto"] = []string{st.fwd.Proto}
+	h["X-Request-Id"] = []string{requestID(pr.In.Context())}
+	if st.sess != nil {
+		setIdentityHeaders(h, identityOf(st.sess), st.rt.enc, st.rt.PassAccessToken)
+	}
+}
+
+// trustedPeer reports whether the direct peer is a trusted proxy.
+func (s *Server) trustedPeer(r *http.Request) bool {
+	if len(s.opts.TrustedProxies) == 0 {
+		return false
+	}
+	ap, err := netipAddrPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	for _, p := range s.opts.TrustedProxies {
+		if p.Contains(ap) {
+			return true
+		}
+	}
+	return false
+}
+
+// unauthenticated sends a browser to the sign-in page with the full original
+// URL, and gives API clients a 401 they can act on.
+func (s *Server) unauthenticated(w http.ResponseWriter, r *http.Request, fwd forwardedInfo) {
+	if (r.Method == http.MethodGet || r.Method == http.MethodHead) && wantsHTML(r) {
+		w.Header().Set("Cache-Control", "no-store")
+		http.Redirect(w, r, s.signInURL(s.originalURL(fwd)), http.StatusFound)
+		return
+	}
+	_ = s.unauthenticatedJSON(w, fwd)
+}
+
+// originalURL is the URL the browser asked for, absolute: on the gateway's
+// public origin when it came to the gateway's host, else on the host it used.
+func (s *Server) originalURL(fwd forwardedInfo) string {
+	uri := fwd.URI
+	if uri == "" || uri[0] != '/' {
+		uri = "/"
+	}
+	if strings.EqualFold(normHost(fwd.Host), normHost(s.public.Host)) || fwd.Host == "" {
+		return s.public.Scheme + "://" + s.public.Host + uri
+	}
+	proto := fwd.Proto
+	if s.public.Scheme == "https" {
+		proto = "https"
+	}
+	return proto + "://" + fwd.Host + uri
+}
+
+// stripGatewayCookies removes the gateway's own cookies from the Cookie
+// header, keeping every other cookie byte for byte.
+func stripGatewayCookies(h http.Header, isGateway func(string) bool) {
+	vals := h["Cookie"]
+	if len(vals) == 0 {
+		return
+	}
+	var kept []string
+	changed := false
+	for _, v := range vals {
+		var b strings.Builder
+		for part := range strings.SplitSeq(v, ";") {
+			p := strings.TrimSpace(part)
+			if p == "" {
+				continue
+			}
+			name, _, _ := strings.Cut(p, "=")
+			if isGateway(strings.TrimSpace(name)) {
+				changed = true
+				continue
+			}
+			if b.Len() > 0 {
+				b.WriteString("; ")
+			}
+			b.WriteString(p)
+		}
+		if b.Len() > 0 {
+			kept = append(kept, b.String())
+		}
+	}
+	if !changed {
+		return
+	}
+	if len(kept) == 0 {
+		delete(h, "Cookie")
+		return
+	}
+	h["Cookie"] = kept
+}

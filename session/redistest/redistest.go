@@ -1,0 +1,203 @@
+// Package redistest starts real redis-server processes for tests, so that
+// the Redis store is tested against the server it will meet in production
+// (miniredis is fast but not Redis). Only loopback addresses are used.
+package redistest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// startTimeout bounds how long a server may take to answer PING.
+const startTimeout = 10 * time.Second
+
+// Server is one redis-server process on 127.0.0.1.
+type Server struct {
+	// Addr is "127.0.0.1:PORT"; it stays the same across Restart.
+	Addr string
+
+	t    testing.TB
+	bin  string
+	args []string
+	dir  string
+
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	exited chan struct{}
+	out    *syncBuffer
+	client *redis.Client
+}
+
+// Start runs redis-server on a free loopback port with persistence off,
+// waits until it answers PING, and stops it when the test ends. Extra args
+// are appended to the command line ("--requirepass", "x").
+//
+// Without redis-server on PATH the test is skipped, or fails when the CI
+// environment variable is set, so CI never silently skips the real server.
+func Start(t testing.TB, args ...string) *Server {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("redis-server not installed: run make test")
+		}
+		t.Skip("redis-server not installed")
+	}
+	s := &Server{t: t, bin: bin, args: args, dir: t.TempDir()}
+	// The port is free when probed but may be taken before redis binds it;
+	// a few attempts make that race harmless.
+	for attempt := 0; ; attempt++ {
+		port, err := freePort()
+		if err != nil {
+			t.Fatalf("redistest: %v", err)
+		}
+		s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+		err = s.start()
+		if err == nil {
+			break
+		}
+		if attempt == 2 {
+			t.Fatalf("redistest: %v", err)
+		}
+	}
+	t.Cleanup(func() {
+		s.mu.Lock()
+		c := s.client
+		s.mu.Unlock()
+		if c != nil {
+			_ = c.Close()
+		}
+		s.Stop()
+	})
+	return s
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("find a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// start launches the process on s.Addr and waits for PING.
+func (s *Server) start() error {
+	_, port, _ := net.SplitHostPort(s.Addr)
+	args := append([]string{
+		"--port", port,
+		"--bind", "127.0.0.1",
+		"--save", "",
+		"--appendonly", "no",
+		"--protected-mode", "no",
+		"--dir", s.dir,
+	}, s.args...)
+	cmd := exec.Command(s.bin, args...)
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start redis-server: %w", err)
+	}
+	exited := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		close(exited)
+	}()
+	s.mu.Lock()
+	s.cmd, s.exited, s.out = cmd, exited, out
+	s.mu.Unlock()
+
+	if err := waitPing(s.Addr, exited); err != nil {
+		s.Stop()
+		return fmt.Errorf("redis-server on %s: %w\n%s", s.Addr, err, out.String())
+	}
+	return nil
+}
+
+// waitPing polls until the server answers PING, the process exits, or
+// startTimeout passes.
+func waitPing(addr string, exited <-chan struct{}) error {
+	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialTimeout: time.Second})
+	defer c.Close()
+	deadline := time.Now().Add(startTimeout)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		err := c.Ping(ctx).Err()
+		cancel()
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-exited:
+			return fmt.Errorf("exited before answering: %w", err)
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("no PING answer within %v: %w", startTimeout, err)
+		}
+	}
+}
+
+// Stop kills the server and waits for it to exit. Stopping a stopped
+// server does nothing.
+func (s *Server) Stop() {
+	s.mu.Lock()
+	cmd, exited := s.cmd, s.exited
+	s.cmd = nil
+	s.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	_ = cmd.Process.Kill()
+	<-exited
+}
+
+// Restart starts the server again on the same port, empty (persistence is
+// off), for outage tests. It fails the test if the port was taken meanwhile.
+func (s *Server) Restart() {
+	s.t.Helper()
+	s.Stop()
+	if err := s.start(); err != nil {
+		s.t.Fatalf("redistest: restart: %v", err)
+	}
+}
+
+// Client returns a client for the server, closed when the test ends. Every
+// call returns the same client; it reconnects after Restart.
+func (s *Server) Client() *redis.Client {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.client == nil {
+		s.client = redis.NewClient(&redis.Options{Addr: s.Addr})
+	}
+	return s.client
+}
+
+// syncBuffer collects the server's output for failure messages; the process
+// writes while a test may read.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
