@@ -26,7 +26,6 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"slices"
 	"time"
 )
@@ -273,21 +272,15 @@ func Parse(file string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 	if lookupEnv == nil {
 		lookupEnv = os.LookupEnv
 	}
-	d := &decoder{
-		name:   file,
-		dir:    filepath.Dir(file),
-		lookup: lookupEnv,
-		lines:  map[string]int{},
-		set:    map[string]bool{},
-		files:  map[string]string{},
-	}
+	d := newDecoder(file, lookupEnv)
 	root := d.parse(data)
 	if len(d.problems) > 0 {
 		return nil, Problems(d.problems)
 	}
 	var c Config
-	d.root(root, &c)
-	d.validate(&c)
+	if d.root(root, &c) {
+		d.validate(&c)
+	}
 	if len(d.problems) > 0 {
 		sortByLine(d.problems)
 		return nil, Problems(d.problems)

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"unicode/utf8"
 
@@ -34,8 +35,28 @@ type decoder struct {
 	// validation converts them.
 	sameSite, logLevel string
 	trustedProxies     []string
+	// schema, when not nil, collects the keys each decoded mapping allows,
+	// by path; a test uses it to check that the example shows every key.
+	schema map[string][]string
 
 	problems []Problem
+	// undecodable holds the paths whose value could not be decoded;
+	// validation stays quiet about them, since "must not be empty" after
+	// "environment variable X is not set" only adds noise.
+	undecodable map[string]bool
+	validating  bool
+}
+
+func newDecoder(file string, lookup func(string) (string, bool)) *decoder {
+	return &decoder{
+		name:        file,
+		dir:         filepath.Dir(file),
+		lookup:      lookup,
+		lines:       map[string]int{},
+		set:         map[string]bool{},
+		files:       map[string]string{},
+		undecodable: map[string]bool{},
+	}
 }
 
 // entry is one key of a mapping after merge keys ("<<") are applied.
@@ -87,17 +108,42 @@ func (d *decoder) parse(data []byte) (root ast.Node) {
 			continue
 		}
 		if root != nil {
-			d.add("", lineOf(doc.Body), "only one YAML document is allowed")
+			line := lineOf(doc.Body)
+			if doc.Start != nil && doc.Start.Position != nil {
+				line = doc.Start.Position.Line // the "---"
+			}
+			d.add("", line, "only one YAML document is allowed")
 			return nil
 		}
 		root = doc.Body
 	}
-	for _, n := range ast.Filter(ast.AnchorType, root) {
-		if a, ok := n.(*ast.AnchorNode); ok {
-			d.anchors = append(d.anchors, a)
+	d.collectAnchors(root)
+	return root
+}
+
+// collectAnchors records every anchor under n, so that aliases can be
+// resolved whatever part of the schema they sit in.
+func (d *decoder) collectAnchors(n ast.Node) {
+	switch v := n.(type) {
+	case *ast.AnchorNode:
+		d.anchors = append(d.anchors, v)
+		d.collectAnchors(v.Value)
+	case *ast.TagNode:
+		d.collectAnchors(v.Value)
+	case *ast.MappingNode:
+		for _, kv := range v.Values {
+			d.collectAnchors(kv)
+		}
+	case *ast.MappingValueNode:
+		if v != nil {
+			d.collectAnchors(v.Key)
+			d.collectAnchors(v.Value)
+		}
+	case *ast.SequenceNode:
+		for _, e := range v.Values {
+			d.collectAnchors(e)
 		}
 	}
-	return root
 }
 
 // parseYAML runs the parser, turning a panic into an error: the parser is
@@ -113,6 +159,12 @@ func parseYAML(data []byte) (f *ast.File, err error) {
 
 // add records a problem at a known line.
 func (d *decoder) add(path string, line int, msg string) {
+	if d.validating && d.undecodable[path] {
+		return
+	}
+	if !d.validating {
+		d.undecodable[path] = true
+	}
 	if line < 1 {
 		line = d.line(path)
 	}
@@ -339,14 +391,17 @@ func (d *decoder) mergeSources(v ast.Node, path string, line, depth int) []entry
 
 // mapping decodes the mapping n with fs, reporting every key fs lacks.
 func (d *decoder) mapping(n ast.Node, path string, fs fields) {
+	known := make([]string, 0, len(fs))
+	for k := range fs {
+		known = append(known, k)
+	}
+	if d.schema != nil {
+		d.schema[path] = known
+	}
 	for _, e := range d.entries(n, path) {
 		p := joinPath(path, e.key)
 		f, ok := fs[e.key]
 		if !ok {
-			known := make([]string, 0, len(fs))
-			for k := range fs {
-				known = append(known, k)
-			}
 			d.add(p, e.line, unknownKey(e.key, known))
 			continue
 		}

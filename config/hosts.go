@@ -132,10 +132,11 @@ func normalizeHostPort(s string) (string, error) {
 // and without user info or fragment, and returns it parsed.
 func checkHTTPURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, errors.New("is not a valid URL")
-	}
 	switch {
+	case err != nil && !strings.Contains(raw, "://"):
+		return nil, errors.New(`must be an absolute http:// or https:// URL`)
+	case err != nil:
+		return nil, errors.New("is not a valid URL")
 	case u.Scheme != "http" && u.Scheme != "https":
 		return nil, errors.New(`must be an absolute http:// or https:// URL`)
 	case u.Host == "":

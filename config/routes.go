@@ -9,7 +9,7 @@ import (
 
 func (d *decoder) validateProviders(c *Config) {
 	if len(c.Providers) == 0 {
-		d.errorf("providers", "at least one provider is required (%s)", strings.Join(knownProviders, ", "))
+		d.missing("providers", "at least one provider is required ("+strings.Join(knownProviders, ", ")+")")
 	}
 	for i := range c.Providers {
 		p := &c.Providers[i]
@@ -86,7 +86,7 @@ func (d *decoder) validateRedirects(r *Redirects) {
 
 func (d *decoder) validateUpstreams(c *Config) {
 	if len(c.Upstreams) == 0 {
-		d.errorf("upstreams", "at least one upstream is required")
+		d.missing("upstreams", "at least one upstream is required")
 	}
 	configured := make([]string, len(c.Providers))
 	for i, p := range c.Providers {

@@ -13,12 +13,13 @@ import (
 var knownProviders = []string{"google", "naver", "kakao"}
 
 // root decodes the whole file into c. The keys of every section are listed
-// in this file and nowhere else: this is the schema.
-func (d *decoder) root(n ast.Node, c *Config) {
+// in this file and nowhere else: this is the schema. It reports false when
+// the file is not a mapping at all, which leaves nothing to validate.
+func (d *decoder) root(n ast.Node, c *Config) bool {
 	if r := d.resolve(n); !isNull(r) {
 		if _, ok := r.(ast.MapNode); !ok {
 			d.add("", lineOf(r), "the file must be a mapping of sections (server, cookie, session, providers, redirects, upstreams, log), not "+kind(r))
-			return
+			return false
 		}
 	}
 	d.mapping(n, "", fields{
@@ -41,6 +42,7 @@ func (d *decoder) root(n ast.Node, c *Config) {
 		d.secret(base+".client_secret", &c.Providers[i].ClientSecret, base+".client_secret_file")
 	}
 	d.previousSecrets(&c.Cookie)
+	return true
 }
 
 func (d *decoder) server(n ast.Node, path string, s *Server) {

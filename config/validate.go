@@ -20,6 +20,7 @@ const minSecretLen = 32
 // validate applies defaults and checks every rule that decoding alone
 // cannot: required keys, ranges, formats and how keys relate.
 func (d *decoder) validate(c *Config) {
+	d.validating = true
 	pub := d.validateServer(&c.Server)
 	d.validateCookie(&c.Cookie, pub)
 	d.validateSession(&c.Session)
@@ -78,18 +79,27 @@ func (d *decoder) atLeast(path string, v, lowest time.Duration) {
 	}
 }
 
-// required reports a missing key, unless its value was already reported
-// (an unset ${VAR}, say): one problem per key is enough.
+// required reports a missing key.
 func (d *decoder) required(path, what string) {
-	for _, p := range d.problems {
-		if p.Path == path {
-			return
-		}
-	}
 	if what != "" {
 		what = " (" + what + ")"
 	}
-	d.errorf(path, "is required%s", what)
+	d.missing(path, "is required"+what)
+}
+
+// missing reports that path lacks something, unless a problem was already
+// reported at or under path (an unset ${VAR}, a list that is not a list):
+// one problem per key is enough.
+func (d *decoder) missing(path, msg string) {
+	for _, p := range d.problems {
+		// path+"_file" too: a secret_file that cannot be read already
+		// explains why the secret is missing.
+		if p.Path == path || p.Path == path+"_file" ||
+			strings.HasPrefix(p.Path, path+".") || strings.HasPrefix(p.Path, path+"[") {
+			return
+		}
+	}
+	d.errorf(path, "%s", msg)
 }
 
 // validateServer returns the parsed public URL, nil when it is invalid.

@@ -168,7 +168,7 @@ func (p *Provider) tokenError(ctx context.Context, op string, err error, refresh
 		}
 	}
 	sentinel := ErrProvider
-	if p.spec.rejected(re.ErrorCode, detail, refresh) {
+	if p.spec.rejected(tokenErr{Code: re.ErrorCode, Detail: detail, Description: re.ErrorDescription, Refresh: refresh}) {
 		sentinel = ErrCodeRejected
 		if refresh {
 			sentinel = ErrInvalidGrant

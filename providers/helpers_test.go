@@ -50,7 +50,7 @@ type server struct {
 	reqs   map[string][]recorded
 }
 
-func newServer(t *testing.T) *server {
+func newServer(t testing.TB) *server {
 	t.Helper()
 	s := &server{routes: map[string]http.HandlerFunc{}, reqs: map[string][]recorded{}}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))

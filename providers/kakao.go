@@ -11,7 +11,9 @@ import (
 // kakao is plain OAuth 2.0 with /v2/user/me by default (works for every
 // Kakao app), OpenID Connect with Options.OIDC. Kakao's id_token carries no
 // email_verified, so when it has an e-mail the flag comes from /v2/user/me
-// (same user, same address), and is false otherwise.
+// (same user, same address), and is false otherwise. /v2/user/me also
+// supplies properties.nickname when the id_token has no nickname (profile
+// consent withheld), so both modes name the user alike.
 var kakao = spec{
 	name:        "kakao",
 	displayName: "Kakao",
@@ -30,14 +32,14 @@ var kakao = spec{
 	prompt:         passPrompt,
 	// KOE320: code not found (reused or expired); KOE322: refresh token
 	// expired or invalid. Both come with invalid_grant as well.
-	rejected: func(code, detail string, _ bool) bool {
-		return code == "invalid_grant" || detail == "KOE320" || detail == "KOE322"
+	rejected: func(e tokenErr) bool {
+		return e.Code == "invalid_grant" || e.Detail == "KOE320" || e.Detail == "KOE322"
 	},
 	tokenErrorCode: kakaoErrorCode,
 	apiError:       kakaoAPIError,
 	profile:        kakaoProfile,
 	claims:         kakaoClaims,
-	needUserinfo:   func(id Identity) bool { return id.Email != "" },
+	needUserinfo:   func(id Identity) bool { return id.Email != "" || id.Name == "" },
 	revoke:         kakaoRevoke,
 }
 

@@ -24,14 +24,27 @@ var naver = spec{
 	trustEmail:      true,
 	stateInExchange: true,
 	prompt:          naverPrompt,
-	// Naver answers a reused code or a dead token with invalid_request
-	// ("no valid data in session"), not invalid_grant.
-	rejected: func(code, _ string, _ bool) bool {
-		return code == "invalid_grant" || code == "invalid_request"
-	},
-	apiError: naverAPIError,
-	profile:  naverProfile,
-	revoke:   naverRevoke,
+	rejected:        naverRejected,
+	apiError:        naverAPIError,
+	profile:         naverProfile,
+	revoke:          naverRevoke,
+}
+
+// naverBadClient is how Naver reports a wrong client secret: with the same
+// invalid_request it uses for a reused code, so only the description tells
+// a configuration error (502) from a refused code (retry).
+const naverBadClient = "wrong client id / client secret pair"
+
+// naverRejected: Naver answers a reused code or a dead token with
+// invalid_request ("no valid data in session"), not invalid_grant.
+func naverRejected(e tokenErr) bool {
+	switch e.Code {
+	case "invalid_grant":
+		return true
+	case "invalid_request":
+		return e.Description != naverBadClient
+	}
+	return false
 }
 
 // naverPrompt maps OIDC prompt values to Naver's auth_type.

@@ -52,6 +52,8 @@ func (p *Provider) static() *resolved {
 		ep.RevokeURL = ""
 	}
 	res := &resolved{ep: ep}
+	// For the issuer https://accounts.google.com, go-oidc itself also
+	// accepts old tokens' "accounts.google.com" (and only for that issuer).
 	if p.oidc {
 		keys := oidc.NewRemoteKeySet(p.keyContext(), ep.JWKSURL)
 		res.verifier = oidc.NewVerifier(ep.Issuer, keys, p.verifierConfig())

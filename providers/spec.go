@@ -31,9 +31,9 @@ type spec struct {
 	// stateInExchange sends state with the code exchange (Naver wants it).
 	stateInExchange bool
 	// rejected reports whether a token-endpoint error means the code or
-	// refresh token was refused (as opposed to the provider failing). code is
-	// the OAuth "error" field, detail a provider-specific code (Kakao KOE…).
-	rejected func(code, detail string, refresh bool) bool
+	// refresh token was refused (as opposed to the provider failing). e.Code
+	// is the OAuth "error" field, e.Detail a provider-specific code (KOE…).
+	rejected func(e tokenErr) bool
 	// tokenErrorCode extracts a provider-specific code (Kakao's KOE…) from
 	// a token-endpoint error body; nil: none.
 	tokenErrorCode func(body []byte) string
@@ -59,8 +59,14 @@ var specs = map[string]*spec{
 	"kakao":  &kakao,
 }
 
+// tokenErr is what a token-endpoint error says, for spec.rejected.
+type tokenErr struct {
+	Code, Detail, Description string
+	Refresh                   bool
+}
+
 // invalidGrant is the RFC 6749 rule shared by every provider.
-func invalidGrant(code, _ string, _ bool) bool { return code == "invalid_grant" }
+func invalidGrant(e tokenErr) bool { return e.Code == "invalid_grant" }
 
 // clean makes provider-supplied text fit for an error string: printable,
 // short, and with any secret the caller passes replaced.

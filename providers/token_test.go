@@ -40,6 +40,8 @@ func TestTokenReplies(t *testing.T) {
 			wantErr: ErrInvalidGrant},
 		{name: "naver bad client", provider: "naver", file: "naver_token_error_client.json", status: 200,
 			wantErr: ErrProvider, wantIn: "invalid_client"},
+		{name: "naver wrong secret is not a refused code", provider: "naver", file: "naver_token_error_bad_secret.json", status: 200,
+			wantErr: ErrProvider, wantIn: "client secret pair"},
 		{name: "naver refresh keeps refresh token", provider: "naver", refresh: true, file: "naver_refresh.json", status: 200,
 			wantAccess:  "AAAAQjbRkysCNmMdQ7kmowPrjyRNIRYKG2iGHhbGawP0xfuYwjrE2WTI3p44SNepkFXME",
 			wantRefresh: oldRefresh, wantExpiry: 3600 * time.Second},

@@ -373,13 +373,22 @@ func TestRevokeNoOps(t *testing.T) {
 		t.Errorf("empty tokens: got %d revoke requests, want 0", n)
 	}
 	// Overridden endpoints without RevokeURL must not send the token to the
-	// real provider (which this sandbox cannot reach: an attempt would fail).
+	// real provider. Checked before calling Revoke, so that a regression
+	// cannot reach out past loopback.
 	for _, name := range []string{"google", "naver", "kakao"} {
 		ep := ep
 		ep.RevokeURL = ""
 		p := newProvider(t, Options{Name: name, Endpoints: ep})
+		if got := p.res.ep.RevokeURL; got != "" {
+			t.Errorf("%s without revoke_url: got revoke URL %q, want none", name, got)
+			continue
+		}
 		if err := p.Revoke(context.Background(), Tokens{AccessToken: "a", RefreshToken: "r"}); err != nil {
 			t.Errorf("%s without revoke_url: got error %v, want a no-op", name, err)
 		}
+	}
+	// Untouched endpoints keep the real revocation URL.
+	if got, want := newProvider(t, Options{Name: "naver"}).res.ep.RevokeURL, "https://nid.naver.com/oauth2.0/revoke"; got != want {
+		t.Errorf("naver defaults: got revoke URL %q, want %q", got, want)
 	}
 }

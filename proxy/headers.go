@@ -123,18 +123,19 @@ const (
 	// RFC 9110 calls bytes above 0x7F obs-text, which many servers pass on
 	// as ISO-8859-1 (Java: new String(v.getBytes(ISO_8859_1), UTF_8)).
 	encRaw
-	// encBase64 sends ASCII values as they are and any value with a
-	// non-ASCII byte as one RFC 2047 encoded-word, "=?UTF-8?B?<base64>?=",
-	// standard base64 of the UTF-8 bytes. So X-Forwarded-User stays
-	// "kakao:123" for apps that expect plain ASCII, and an app can always
-	// tell an encoded value by its prefix; an ASCII value that itself
-	// starts with "=?" is encoded too, to keep that true. Decode with
-	// mime.WordDecoder, MimeUtility.decodeText, mb_decode_mimeheader or
-	// email.header.decode_header.
+	// encBase64 sends standard base64 of the UTF-8 bytes, for every value
+	// encode is given. setIdentityHeaders uses it so that an app can always
+	// tell: the name header (Preferred-Username) is always base64, ASCII or
+	// not; the identifiers (user, e-mail, provider) are sent as they are
+	// when ASCII, as oauth2-proxy-style apps expect, and in base64 only
+	// when not — unambiguous, since a plain user holds ':' and a plain
+	// e-mail '@', which base64 never does.
 	encBase64
-	// encEUCKR sends EUC-KR bytes (code page 949's base), for old JSP and
-	// ASP apps that read headers in the platform charset. Characters
-	// EUC-KR lacks (emoji, most Hanja variants, rare Hangul) become '?'.
+	// encEUCKR sends EUC-KR bytes, for old JSP and ASP apps that read
+	// headers in the platform charset. x/text's EUC-KR is in fact code
+	// page 949 (what those platforms decode "EUC-KR" as): all 11,172
+	// Hangul syllables are covered. Characters it lacks (emoji, most
+	// scripts other than Korean, Latin and CJK) become '?'.
 	encEUCKR
 )
 
@@ -181,14 +182,20 @@ func (e headerEncoding) encode(v string) string {
 	case encRaw:
 		return v
 	case encBase64:
-		if isASCII(v) && !strings.HasPrefix(v, "=?") {
-			return v
-		}
-		return "=?UTF-8?B?" + base64.StdEncoding.EncodeToString([]byte(v)) + "?="
+		return base64.StdEncoding.EncodeToString([]byte(v))
 	case encEUCKR:
 		return encodeEUCKR(v)
 	}
 	return percentEncode(v)
+}
+
+// encodeID encodes an identifier (user, e-mail, provider): like encode,
+// except that base64 leaves ASCII identifiers as they are (see encBase64).
+func (e headerEncoding) encodeID(v string) string {
+	if e == encBase64 && isASCII(v) {
+		return dropControls(v)
+	}
+	return e.encode(v)
 }
 
 // dropControls removes control runes; it allocates only when there are
@@ -286,17 +293,18 @@ type identity struct {
 }
 
 // setIdentityHeaders sets the X-Forwarded-* identity headers on an upstream
-// request. Every value goes through enc, since e-mails and subjects may be
-// non-ASCII too. Email and Preferred-Username are omitted when empty. The
+// request. Every value goes through enc (identifiers through encodeID),
+// since e-mails and subjects may be non-ASCII too. Email and
+// Preferred-Username are omitted when empty. The
 // access token is sent only when passAccessToken, and byte for byte (only
 // control characters dropped): it is opaque ASCII, and encoding it would
 // corrupt it. Call stripIdentityHeaders first; this only sets canonical keys.
 func setIdentityHeaders(h http.Header, id identity, enc headerEncoding, passAccessToken bool) {
-	setOrDel(h, "X-Forwarded-User", enc.encode(id.User))
-	setOrDel(h, "X-Forwarded-Email", enc.encode(id.Email))
+	setOrDel(h, "X-Forwarded-User", enc.encodeID(id.User))
+	setOrDel(h, "X-Forwarded-Email", enc.encodeID(id.Email))
 	h.Set("X-Forwarded-Email-Verified", boolString(id.EmailVerified))
 	setOrDel(h, "X-Forwarded-Preferred-Username", enc.encode(id.Name))
-	setOrDel(h, "X-Forwarded-Provider", enc.encode(id.Provider))
+	setOrDel(h, "X-Forwarded-Provider", enc.encodeID(id.Provider))
 	if passAccessToken {
 		setOrDel(h, "X-Forwarded-Access-Token", dropControls(id.AccessToken))
 	} else {
@@ -307,10 +315,10 @@ func setIdentityHeaders(h http.Header, id identity, enc headerEncoding, passAcce
 // setAuthRequestHeaders sets the forward-auth answer headers of /oauth2/auth
 // (nginx auth_request, Traefik ForwardAuth, Caddy forward_auth copy them).
 func setAuthRequestHeaders(h http.Header, id identity, enc headerEncoding) {
-	setOrDel(h, "X-Auth-Request-User", enc.encode(id.User))
-	setOrDel(h, "X-Auth-Request-Email", enc.encode(id.Email))
+	setOrDel(h, "X-Auth-Request-User", enc.encodeID(id.User))
+	setOrDel(h, "X-Auth-Request-Email", enc.encodeID(id.Email))
 	setOrDel(h, "X-Auth-Request-Preferred-Username", enc.encode(id.Name))
-	setOrDel(h, "X-Auth-Request-Provider", enc.encode(id.Provider))
+	setOrDel(h, "X-Auth-Request-Provider", enc.encodeID(id.Provider))
 }
 
 // setOrDel sets k to v, or removes it when v is empty: an empty identity

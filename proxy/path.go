@@ -120,13 +120,8 @@ func decodeRequestPath(raw string) (string, error) {
 	dec := b.String()
 	// An escape left after one decoding ("%252f" → "%2f") of a dangerous
 	// byte: a second decoding upstream would produce the refused character.
-	for i := strings.IndexByte(dec, '%'); i >= 0 && i < len(dec); i++ {
-		if dec[i] != '%' {
-			continue
-		}
-		if d, ok := unhexPair(dec, i+1); ok && dangerousByte(d) {
-			return "", errPathDoubleEncode
-		}
+	if hasDangerousEscape(dec) {
+		return "", errPathDoubleEncode
 	}
 	return dec, nil
 }
@@ -231,4 +226,118 @@ func pathHasPrefix(p, pre string) bool {
 	}
 	c := p[len(pre)]
 	return c == '/' || c == ';'
+}
+
+// validRedirectPath applies the path rules to the path of an rd (empty for
+// "https://host?x"): no '\', no "//", no whitespace or control or invisible
+// characters, no slash lookalikes, no dot-segments, valid escapes; and
+// after decoding once, still none of these (percent-decoding must not open
+// a second door), nor a double-encoded '/', '\', '.' or control
+// character. One exception after decoding: %20 inside a segment
+// ("/files/my%20report.pdf") is a legitimate deep link, while a space next
+// to a '/' or at the end is refused.
+func validRedirectPath(p string) bool {
+	if p == "" {
+		return true
+	}
+	if p[0] != '/' || strings.IndexByte(p, ' ') >= 0 {
+		return false
+	}
+	if !validDecodedPath(p) {
+		return false
+	}
+	if strings.IndexByte(p, '%') < 0 {
+		return true
+	}
+	d, ok := decodeOnce(p)
+	return ok && validDecodedPath(d) && !hasDangerousEscape(d)
+}
+
+// hasDangerousEscape reports whether s, already decoded once, still holds an
+// escape of '/', '\', '.' or a control character ("%252F" became "%2F"):
+// one more decoding anywhere downstream would open the door again.
+func hasDangerousEscape(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' {
+			if d, ok := unhexPair(s, i+1); ok && dangerousByte(d) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// decodeOnce percent-decodes s, refusing invalid escapes.
+func decodeOnce(s string) (string, bool) {
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] != '%' {
+			b = append(b, s[i])
+			continue
+		}
+		c, ok := unhexPair(s, i+1)
+		if !ok {
+			return "", false
+		}
+		b = append(b, c)
+		i += 2
+	}
+	return string(b), true
+}
+
+func validDecodedPath(d string) bool {
+	if len(d) == 0 || d[0] != '/' {
+		return false
+	}
+	for i := 0; i < len(d); {
+		c := d[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '\\' || c < 0x20 || c == 0x7f:
+				return false
+			case c == '/' && i+1 < len(d) && d[i+1] == '/':
+				return false
+			case c == ' ' && (i+1 == len(d) || d[i-1] == '/' || d[i+1] == '/'):
+				return false
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(d[i:])
+		// Invalid UTF-8 after decoding is legacy bytes (EUC-KR paths), not
+		// a trick: the target keeps them percent-encoded.
+		if r != utf8.RuneError && badRune(r) {
+			return false
+		}
+		i += size
+	}
+	for seg := range strings.SplitSeq(d[1:], "/") {
+		base, _, _ := strings.Cut(seg, ";")
+		if dotsAndSpaces(base) {
+			return false
+		}
+	}
+	return true
+}
+
+// hasBadRune reports whether s holds a rune refused before the path.
+func hasBadRune(s string) bool {
+	for _, r := range s {
+		if r == utf8.RuneError || badRune(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// badRune: whitespace, control and invisible formatting characters, the
+// Hangul fillers (blank-looking Hangul), and slash and backslash lookalikes
+// that Unicode normalisation in some upstream could turn into '/' or '\'.
+func badRune(r rune) bool {
+	switch r {
+	case '\uFF0F', '\uFF3C', '\u2215', '\u2216', '\u2044', '\u29F5', '\u29F8', '\u29F9', '\uFE68',
+		'\u115F', '\u1160', '\u3164', '\uFFA0':
+		return true
+	}
+	return unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r)
 }

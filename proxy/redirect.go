@@ -368,8 +368,10 @@ func canonicalHost(h string) (host string, numeric, ok bool) {
 	return host, endsInNumber(host), true
 }
 
-// isPlainASCIIHost reports whether h is already lowercase LDH ASCII with no
-// punycode label, so that IDNA would not change it.
+// isPlainASCIIHost reports whether h is lowercase LDH ASCII that IDNA
+// would pass unchanged: no punycode label and none of the hyphen placements
+// the Lookup profile refuses. Anything else takes the IDNA path, so both
+// paths agree.
 func isPlainASCIIHost(h string) bool {
 	for i := 0; i < len(h); i++ {
 		c := h[i]
@@ -377,7 +379,13 @@ func isPlainASCIIHost(h string) bool {
 			return false
 		}
 	}
-	return !strings.HasPrefix(h, "xn--") && !strings.Contains(h, ".xn--")
+	for label := range strings.SplitSeq(h, ".") {
+		if strings.HasPrefix(label, "-") || strings.HasSuffix(label, "-") ||
+			len(label) >= 4 && label[2:4] == "--" {
+			return false
+		}
+	}
+	return true
 }
 
 // endsInNumber is the URL standard's test for a host that browsers parse as
@@ -401,103 +409,4 @@ func endsInNumber(host string) bool {
 		}
 	}
 	return true
-}
-
-// validRedirectPath applies the path rules to the path of an rd (empty for
-// "https://host?x"): no '\', no "//", no whitespace or control or invisible
-// characters, no slash lookalikes, no dot-segments, valid escapes; and
-// after decoding once, still none of these (percent-decoding must not open
-// a second door). One exception after decoding: %20 inside a segment
-// ("/files/my%20report.pdf") is a legitimate deep link, while a space next
-// to a '/' or at the end is refused.
-func validRedirectPath(p string) bool {
-	if p == "" {
-		return true
-	}
-	if p[0] != '/' || strings.IndexByte(p, ' ') >= 0 {
-		return false
-	}
-	if !validDecodedPath(p) {
-		return false
-	}
-	if strings.IndexByte(p, '%') < 0 {
-		return true
-	}
-	d, ok := decodeOnce(p)
-	return ok && validDecodedPath(d)
-}
-
-// decodeOnce percent-decodes s, refusing invalid escapes.
-func decodeOnce(s string) (string, bool) {
-	b := make([]byte, 0, len(s))
-	for i := 0; i < len(s); i++ {
-		if s[i] != '%' {
-			b = append(b, s[i])
-			continue
-		}
-		c, ok := unhexPair(s, i+1)
-		if !ok {
-			return "", false
-		}
-		b = append(b, c)
-		i += 2
-	}
-	return string(b), true
-}
-
-func validDecodedPath(d string) bool {
-	if len(d) == 0 || d[0] != '/' {
-		return false
-	}
-	for i := 0; i < len(d); {
-		c := d[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '\\' || c < 0x20 || c == 0x7f:
-				return false
-			case c == '/' && i+1 < len(d) && d[i+1] == '/':
-				return false
-			case c == ' ' && (i+1 == len(d) || d[i-1] == '/' || d[i+1] == '/'):
-				return false
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(d[i:])
-		// Invalid UTF-8 after decoding is legacy bytes (EUC-KR paths), not
-		// a trick: the target keeps them percent-encoded.
-		if r != utf8.RuneError && badRune(r) {
-			return false
-		}
-		i += size
-	}
-	for seg := range strings.SplitSeq(d[1:], "/") {
-		base, _, _ := strings.Cut(seg, ";")
-		if dotsAndSpaces(base) {
-			return false
-		}
-	}
-	return true
-}
-
-// hasBadRune reports whether s holds a rune refused before the path.
-func hasBadRune(s string) bool {
-	for _, r := range s {
-		if r == utf8.RuneError || badRune(r) {
-			return true
-		}
-	}
-	return false
-}
-
-// badRune: whitespace, control and invisible formatting characters, the
-// Hangul fillers (blank-looking Hangul), and slash and backslash lookalikes
-// that Unicode normalisation in some upstream could turn into '/' or '\'.
-func badRune(r rune) bool {
-	switch r {
-	case '\uFF0F', '\uFF3C', '\u2215', '\u2216', '\u2044', '\u29F5', '\u29F8', '\u29F9', '\uFE68',
-		'\u115F', '\u1160', '\u3164', '\uFFA0':
-		return true
-	}
-	return unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r)
 }

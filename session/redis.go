@@ -102,6 +102,11 @@ func NewRedis(o RedisOptions) (*Redis, error) {
 		DialTimeout:      cmp.Or(o.DialTimeout, 2*time.Second),
 		ReadTimeout:      cmp.Or(o.ReadTimeout, time.Second),
 		WriteTimeout:     cmp.Or(o.WriteTimeout, time.Second),
+		// Fail fast while Redis is down: the proxy answers 503 at once
+		// rather than holding the request through rounds of redials. One
+		// command retry still hides a pooled connection that went stale.
+		DialerRetries: 1,
+		MaxRetries:    1,
 		// Callers' deadlines (the request's) cut a call short too.
 		ContextTimeoutEnabled: true,
 	})

@@ -240,13 +240,17 @@ func TestRedisTTLs(t *testing.T) {
 				t.Errorf("PTTL %s: got %v, want within [%v, %v]", key, got, lo, hi)
 			}
 		}
+		// The index must outlive every session it lists.
 		checkTTL("socialgate:s:sid", 9*time.Minute, 10*time.Minute)
-		checkTTL("socialgate:u:kakao:1", 10*time.Minute, 11*time.Minute)
+		checkTTL("socialgate:u:kakao:1", 10*time.Minute-time.Second, 11*time.Minute)
 		if err := r.Touch(ctx, "sid", time.Now(), 20*time.Minute); err != nil {
 			t.Fatal(err)
 		}
 		checkTTL("socialgate:s:sid", 19*time.Minute, 20*time.Minute)
-		checkTTL("socialgate:u:kakao:1", 20*time.Minute, 21*time.Minute)
+		checkTTL("socialgate:u:kakao:1", 20*time.Minute-time.Second, 21*time.Minute)
+		if s, u := c.PTTL(ctx, "socialgate:s:sid").Val(), c.PTTL(ctx, "socialgate:u:kakao:1").Val(); u < s {
+			t.Errorf("index PTTL %v shorter than session PTTL %v", u, s)
+		}
 	})
 }
 
@@ -385,4 +389,3 @@ func TestRedisCloseKeepsCallerClient(t *testing.T) {
 		t.Errorf("caller's client after Close: %v", err)
 	}
 }
-

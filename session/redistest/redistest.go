@@ -178,7 +178,8 @@ func (s *Server) Client() *redis.Client {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.client == nil {
-		s.client = redis.NewClient(&redis.Options{Addr: s.Addr})
+		// One dial attempt: outage tests want errors now, not after redials.
+		s.client = redis.NewClient(&redis.Options{Addr: s.Addr, DialerRetries: 1})
 	}
 	return s.client
 }

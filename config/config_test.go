@@ -1,0 +1,423 @@
+package config
+
+import (
+	"errors"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestExampleConfig keeps config.example.yaml valid and in step with the
+// schema: it is loaded with exactly the variables its header documents.
+func TestExampleConfig(t *testing.T) {
+	t.Setenv("SOCIALGATE_COOKIE_SECRET", secret32)
+	t.Setenv("GOOGLE_CLIENT_ID", "1234-abc.apps.googleusercontent.com")
+	t.Setenv("GOOGLE_CLIENT_SECRET", "google-secret")
+	t.Setenv("NAVER_CLIENT_ID", "naver-id")
+	t.Setenv("NAVER_CLIENT_SECRET", "naver-secret")
+	t.Setenv("KAKAO_REST_API_KEY", "kakao-rest-key")
+	t.Setenv("KAKAO_CLIENT_SECRET", "")
+	t.Setenv("REDIS_PASSWORD", "")
+	c, err := Load(filepath.Join("..", "config.example.yaml"))
+	if err != nil {
+		t.Fatalf("Load(config.example.yaml): %v", err)
+	}
+	if got, want := c.Server.PublicURL, "https://gate.example.com"; got != want {
+		t.Errorf("public_url: got %q, want %q", got, want)
+	}
+	if got, want := c.Cookie.Secret, secret32; got != want {
+		t.Errorf("cookie secret: not expanded from SOCIALGATE_COOKIE_SECRET")
+	}
+	var names []string
+	for _, p := range c.Providers {
+		names = append(names, p.Name)
+	}
+	if want := []string{"google", "naver", "kakao"}; !slices.Equal(names, want) {
+		t.Errorf("providers: got %q, want %q", names, want)
+	}
+	if k, _ := c.Provider("kakao"); k.ClientID != "kakao-rest-key" || k.ClientSecret != "" {
+		t.Errorf("kakao: got client_id %q and a secret of %d bytes, want kakao-rest-key and none", k.ClientID, len(k.ClientSecret))
+	}
+	if got, want := c.Session.Store, StoreRedis; got != want {
+		t.Errorf("session.store: got %q, want %q", got, want)
+	}
+	if len(c.Upstreams) != 2 || c.Upstreams[0].Name != "wiki" || c.Upstreams[1].Auth != AuthPublic {
+		t.Errorf("upstreams: got %+v, want wiki and a public status route", c.Upstreams)
+	}
+	if ws := c.Warnings(); len(ws) != 0 {
+		t.Errorf("warnings for the example: got %v, want none", ws)
+	}
+}
+
+// TestExampleShowsEveryKey decodes the example while collecting the keys
+// each mapping allows, and checks that each one is written somewhere.
+func TestExampleShowsEveryKey(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "config.example.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := newDecoder("config.example.yaml", env(nil))
+	d.schema = map[string][]string{}
+	d.root(d.parse(data), &Config{})
+	// Providers and list entries differ in which keys apply, so compare
+	// the shape of paths: "providers.*.oidc", "upstreams[].allow".
+	shape := func(p string) string {
+		p = regexp.MustCompile(`\[\d+\]`).ReplaceAllString(p, "[]")
+		return regexp.MustCompile(`^providers\.[a-z]+`).ReplaceAllString(p, "providers.*")
+	}
+	written := map[string]bool{}
+	for p := range d.lines {
+		written[shape(p)] = true
+	}
+	for path, keys := range d.schema {
+		for _, k := range keys {
+			if p := shape(joinPath(path, k)); !written[p] {
+				t.Errorf("config.example.yaml does not show %s", p)
+			}
+		}
+	}
+	if len(d.schema) < 10 {
+		t.Errorf("collected %d mappings, want every section and sub-section", len(d.schema))
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	c := mustParse(t, "")
+	want := Config{
+		Server: Server{
+			Listen: ":4180", PublicURL: "https://gate.example.com",
+			ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+			WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second,
+			MaxHeaderBytes: 65536, ShutdownTimeout: 15 * time.Second,
+		},
+		Cookie: Cookie{Name: "_socialgate", Secret: secret32, Secure: true, SameSite: http.SameSiteLaxMode},
+		Session: Session{
+			Store: StoreMemory, Lifetime: 168 * time.Hour, IdleTimeout: 24 * time.Hour,
+			TouchInterval: time.Minute,
+			Redis: Redis{
+				KeyPrefix: "socialgate:", DialTimeout: 2 * time.Second,
+				ReadTimeout: time.Second, WriteTimeout: time.Second,
+			},
+		},
+		Providers: []Provider{{Name: "google", ClientID: "g", ClientSecret: "gs"}},
+		Upstreams: []Upstream{{
+			Name: "app", Path: "/", URL: "http://127.0.0.1:8080",
+			Auth: AuthRequired, HeaderEncoding: EncodingPercent,
+		}},
+		Log: Log{Level: slog.LevelInfo},
+	}
+	c.warnings = nil
+	if !reflect.DeepEqual(*c, want) {
+		t.Errorf("defaults:\ngot  %+v\nwant %+v", *c, want)
+	}
+}
+
+func TestRedisDefaults(t *testing.T) {
+	c := mustParse(t, "session:\n  store: redis\n  lifetime: 2h\n")
+	s := c.Session
+	if !slices.Equal(s.Redis.Addrs, []string{"127.0.0.1:6379"}) {
+		t.Errorf("redis addrs: got %q, want [127.0.0.1:6379]", s.Redis.Addrs)
+	}
+	// idle_timeout follows a short lifetime instead of failing on its default.
+	if s.IdleTimeout != 2*time.Hour || s.TouchInterval != time.Minute {
+		t.Errorf("got idle_timeout %v and touch_interval %v, want 2h and 1m", s.IdleTimeout, s.TouchInterval)
+	}
+	c = mustParse(t, "session:\n  idle_timeout: 1m\n")
+	if got, want := c.Session.TouchInterval, 30*time.Second; got != want {
+		t.Errorf("touch_interval with a 1m idle_timeout: got %v, want %v", got, want)
+	}
+}
+
+func TestCookieSecureDefault(t *testing.T) {
+	tests := []struct {
+		name       string
+		head       string
+		wantSecure bool
+		wantWarn   string
+	}{
+		{"https", "server:\n  public_url: https://gate.example.com\n", true, ""},
+		{"http loopback", "server:\n  public_url: http://127.0.0.1:4180\n", false, ""},
+		{"explicit false with https", "server:\n  public_url: https://gate.example.com\ncookie:\n  secret: " + secret32 + "\n  secure: false\n",
+			false, "c.yaml:5: cookie.secure: false with an https public_url: browsers may send the session cookie over plain http"},
+		{"explicit true with http", "server:\n  public_url: http://localhost:4180\ncookie:\n  secret: " + secret32 + "\n  secure: true\n", true, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := mustParse(t, tc.head)
+			if c.Cookie.Secure != tc.wantSecure {
+				t.Errorf("cookie.secure: got %v, want %v", c.Cookie.Secure, tc.wantSecure)
+			}
+			var got []string
+			for _, w := range c.Warnings() {
+				if w.Path == "cookie.secure" {
+					got = append(got, w.String())
+				}
+			}
+			if tc.wantWarn == "" && len(got) > 0 || tc.wantWarn != "" && !slices.Equal(got, []string{tc.wantWarn}) {
+				t.Errorf("cookie.secure warnings: got %q, want %q", got, tc.wantWarn)
+			}
+		})
+	}
+}
+
+func TestEnvExpansion(t *testing.T) {
+	vars := env(map[string]string{
+		"PUBLIC":  "https://gate.example.com",
+		"SECRET":  secret32,
+		"SECURE":  "false",
+		"MAXHDR":  "8192",
+		"TIMEOUT": "5s",
+		"HOST":    "app.example.com",
+		"NICK":    "홍길동",
+		"NESTED":  "${SECRET}",
+		"EMPTY":   "",
+	})
+	head := "server:\n" +
+		"  public_url: ${PUBLIC}\n" +
+		"  max_header_bytes: ${MAXHDR}\n" +
+		"  read_timeout: '${TIMEOUT}'\n" +
+		"  listen: ${EMPTY}\n" +
+		"cookie:\n" +
+		"  secret: \"${SECRET}\"\n" +
+		"  secure: ${SECURE}\n" +
+		"  same_site: none\n" +
+		"  name: 'sg$$x'\n" +
+		"redirects:\n" +
+		"  allowed_hosts: [\"${HOST}:8443\"]\n" +
+		"upstreams:\n" +
+		"  - name: \"${NICK} wiki\"\n" +
+		"    url: http://127.0.0.1:1/$path${EMPTY}\n" +
+		"    path: /${NESTED}\n"
+	// same_site none with secure false is a problem: expansion must have
+	// turned "${SECURE}" into a real false for this to be reported.
+	got := problemLines(t, doc(head), vars)
+	sameLines(t, got, []string{
+		"c.yaml:9: cookie.same_site: none requires a secure cookie: browsers drop SameSite=None cookies without Secure",
+	})
+
+	c, err := Parse("c.yaml", []byte(doc(strings.Replace(head, "same_site: none", "same_site: lax", 1))), vars)
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"public_url", c.Server.PublicURL, "https://gate.example.com"},
+		{"max_header_bytes", c.Server.MaxHeaderBytes, 8192},
+		{"read_timeout", c.Server.ReadTimeout, 5 * time.Second},
+		{"empty variable means default", c.Server.Listen, ":4180"},
+		{"secret", c.Cookie.Secret == secret32, true},
+		{"secure", c.Cookie.Secure, false},
+		{"$$ escapes", c.Cookie.Name, "sg$x"},
+		{"list entry", c.Redirects.AllowedHosts[0], "app.example.com:8443"},
+		{"Hangul survives", c.Upstreams[0].Name, "홍길동 wiki"},
+		{"lone $ stays", c.Upstreams[0].URL, "http://127.0.0.1:1/$path"},
+		{"values are not expanded twice", c.Upstreams[0].Path, "/${SECRET}"},
+	}
+	for _, ch := range checks {
+		if ch.got != ch.want {
+			t.Errorf("%s: got %v, want %v", ch.name, ch.got, ch.want)
+		}
+	}
+}
+
+func TestEnvProblems(t *testing.T) {
+	tests := []struct {
+		name string
+		head string
+		want string
+	}{
+		{"unset", "log:\n  level: ${LOG_LEVEL}\n", "c.yaml:2: log.level: environment variable LOG_LEVEL is not set"},
+		{"unterminated", "log:\n  level: ${LOG_LEVEL\n", `c.yaml:2: log.level: unterminated "${" (write $$ for a literal $)`},
+		{"empty name", "log:\n  level: ${}\n", `c.yaml:2: log.level: invalid variable name in "${…}": use letters, digits and _ (write $$ for a literal $)`},
+		{"bad name", "log:\n  level: ${1X}\n", `c.yaml:2: log.level: invalid variable name in "${…}": use letters, digits and _ (write $$ for a literal $)`},
+		{"in a list", "redirects:\n  allowed_hosts:\n    - a.example.com\n    - ${EXTRA_HOST}\n", "c.yaml:4: redirects.allowed_hosts[1]: environment variable EXTRA_HOST is not set"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			sameLines(t, problemLines(t, doc(tc.head), noEnv), []string{tc.want})
+		})
+	}
+}
+
+func TestExpand(t *testing.T) {
+	lookup := env(map[string]string{"A": "1", "B_2": "two", "D": "$A"})
+	tests := []struct {
+		in, want string
+		wantErr  bool
+	}{
+		{"plain", "plain", false},
+		{"${A}", "1", false},
+		{"x${A}y${B_2}z", "x1ytwoz", false},
+		{"$$", "$", false},
+		{"$${A}", "${A}", false},
+		{"$$$", "$$", false},
+		{"p@ss$word$", "p@ss$word$", false},
+		{"${D}", "$A", false},
+		{"${A", "", true},
+		{"${}", "", true},
+		{"${A-B}", "", true},
+		{"${C}", "", true},
+	}
+	for _, tc := range tests {
+		got, err := expand(tc.in, lookup)
+		if (err != nil) != tc.wantErr || got != tc.want {
+			t.Errorf("expand(%q): got %q, %v; want %q, error %v", tc.in, got, err, tc.want, tc.wantErr)
+		}
+	}
+}
+
+func TestProviderOrder(t *testing.T) {
+	c := mustParse(t, "providers:\n  kakao:\n    client_id: k\n  naver:\n    client_id: n\n    client_secret: s\n  google:\n    client_id: g\n    client_secret: s\n")
+	var got []string
+	for _, p := range c.Providers {
+		got = append(got, p.Name)
+	}
+	if want := []string{"kakao", "naver", "google"}; !slices.Equal(got, want) {
+		t.Errorf("provider order: got %q, want %q", got, want)
+	}
+	if _, ok := c.Provider("naver"); !ok {
+		t.Errorf("Provider(naver): got not found, want found")
+	}
+	if _, ok := c.Provider("github"); ok {
+		t.Errorf("Provider(github): got found, want not found")
+	}
+}
+
+func TestNormalization(t *testing.T) {
+	c := mustParse(t, "server:\n"+
+		"  public_url: https://게이트.Example.com:443/\n"+
+		"  trusted_proxies: [10.1.2.3/8, 192.168.0.1, '::1']\n"+
+		"cookie:\n"+
+		"  secret: "+secret32+"\n"+
+		"  domain: .EXAMPLE.com\n"+
+		"redirects:\n"+
+		"  allowed_hosts: [.한국.example.com, 'App.Example.com:8443', '[::1]:8080']\n"+
+		"upstreams:\n"+
+		"  - name: 위키\n"+
+		"    host: 위키.example.com\n"+
+		"    path: /위키\n"+
+		"    url: http://127.0.0.1:1\n"+
+		"    allow:\n"+
+		"      emails: [Hong@Example.COM]\n"+
+		"      email_domains: [Example.com]\n")
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"public_url", c.Server.PublicURL, "https://xn--o79a732ch4h.example.com"},
+		{"cookie domain", c.Cookie.Domain, ".example.com"},
+		{"allowed subdomains", c.Redirects.AllowedHosts[0], ".xn--3e0b707e.example.com"},
+		{"allowed host with port", c.Redirects.AllowedHosts[1], "app.example.com:8443"},
+		{"allowed IPv6", c.Redirects.AllowedHosts[2], "[::1]:8080"},
+		{"upstream host", c.Upstreams[0].Host, "xn--9q5b29o.example.com"},
+		{"upstream name", c.Upstreams[0].Name, "위키"},
+		{"upstream path", c.Upstreams[0].Path, "/위키"},
+		{"email", c.Upstreams[0].Allow.Emails[0], "hong@example.com"},
+		{"email domain", c.Upstreams[0].Allow.EmailDomains[0], "example.com"},
+	}
+	for _, ch := range checks {
+		if ch.got != ch.want {
+			t.Errorf("%s: got %v, want %v", ch.name, ch.got, ch.want)
+		}
+	}
+	wantProxies := []netip.Prefix{
+		netip.MustParsePrefix("10.0.0.0/8"),
+		netip.MustParsePrefix("192.168.0.1/32"),
+		netip.MustParsePrefix("::1/128"),
+	}
+	if !slices.Equal(c.Server.TrustedProxies, wantProxies) {
+		t.Errorf("trusted_proxies: got %v, want %v", c.Server.TrustedProxies, wantProxies)
+	}
+}
+
+func TestPublicURLPorts(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"https://gate.example.com", "https://gate.example.com"},
+		{"https://gate.example.com/", "https://gate.example.com"},
+		{"http://gate.example.com:80", "http://gate.example.com"},
+		{"https://gate.example.com:80", "https://gate.example.com:80"},
+		{"http://127.0.0.1:4180", "http://127.0.0.1:4180"},
+		{"HTTP://[::1]:4180", "http://[::1]:4180"},
+	}
+	for _, tc := range tests {
+		c := mustParse(t, "server:\n  public_url: '"+tc.in+"'\n")
+		if c.Server.PublicURL != tc.want {
+			t.Errorf("public_url %q: got %q, want %q", tc.in, c.Server.PublicURL, tc.want)
+		}
+	}
+}
+
+func TestWarnings(t *testing.T) {
+	tests := []struct {
+		name string
+		head string
+		want []string
+	}{
+		{"production setup", "session:\n  store: redis\n", nil},
+		{"memory store", "session:\n  store: memory\n",
+			[]string{"c.yaml:2: session.store: memory keeps sessions in this process only: they end on restart and are not shared between replicas"}},
+		{"redis settings with memory store", "session:\n  redis:\n    addrs: [a:1]\n", []string{
+			"c.yaml:1: session.store: memory keeps sessions in this process only: they end on restart and are not shared between replicas",
+			"c.yaml:2: session.redis: is ignored: session.store is memory",
+		}},
+		{"http on a public host", "session: {store: redis}\nserver:\n  public_url: http://gate.example.com\n", []string{
+			"c.yaml:3: server.public_url: plain http on a non-loopback host: cookies and sign-ins travel unencrypted",
+		}},
+		{"trust everyone", "session: {store: redis}\nserver:\n  public_url: https://gate.example.com\n  trusted_proxies: [0.0.0.0/0]\n", []string{
+			"c.yaml:4: server.trusted_proxies[0]: trusts X-Forwarded-* headers from every address: any client can claim any IP or scheme",
+		}},
+		{"redis without certificate checks", "session:\n  store: redis\n  redis:\n    tls:\n      enabled: true\n      insecure_skip_verify: true\n", []string{
+			"c.yaml:6: session.redis.tls.insecure_skip_verify: true: the Redis server's certificate is not checked",
+		}},
+		{"naver scopes", "session: {store: redis}\nproviders:\n  naver:\n    client_id: n\n    client_secret: s\n    scopes: [name]\n", []string{
+			"c.yaml:6: providers.naver.scopes: naver takes no scopes; they are ignored",
+		}},
+		{"plain http endpoint", "session: {store: redis}\nproviders:\n  kakao:\n    client_id: k\n    endpoints:\n      token_url: http://kauth.example.com/oauth/token\n      auth_url: http://127.0.0.1:9/authorize\n", []string{
+			"c.yaml:6: providers.kakao.endpoints.token_url: plain http on a non-loopback host: codes and tokens travel unencrypted",
+		}},
+		{"access token in the clear", "session: {store: redis}\nupstreams:\n  - name: a\n    url: http://10.0.0.5:8080\n    pass_access_token: true\n", []string{
+			"c.yaml:5: upstreams[0].pass_access_token: sends the provider's access token over plain http to a non-loopback host",
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := mustParse(t, tc.head)
+			var got []string
+			for _, w := range c.Warnings() {
+				got = append(got, w.String())
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("warnings:\ngot  %q\nwant %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	_, err := Load(filepath.Join(t.TempDir(), "nope.yaml"))
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Load of a missing file: got %v, want an error wrapping fs.ErrNotExist", err)
+	}
+}
+
+func TestParseNilLookupUsesEnvironment(t *testing.T) {
+	t.Setenv("SOCIALGATE_TEST_LEVEL", "debug")
+	c, err := Parse("c.yaml", []byte(doc("log:\n  level: ${SOCIALGATE_TEST_LEVEL}\n")), nil)
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	if c.Log.Level != slog.LevelDebug {
+		t.Errorf("log level: got %v, want debug", c.Log.Level)
+	}
+}
