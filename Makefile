@@ -40,7 +40,7 @@ fuzz-short:
 	@for d in $(FUZZ_TARGETS); do \
 		for f in $$(grep -h '^func Fuzz' $$d/*_test.go | sed 's/func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do \
 			echo "fuzz $$d $$f ($(FUZZTIME))"; \
-			out=$$($(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$d 2>&1) || { echo "$$out"; exit 1; }; \
+			out=$$($(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=50x $$d 2>&1) || { echo "$$out"; exit 1; }; \
 		done; \
 	done
 

@@ -255,7 +255,8 @@ func (c *Config) Warnings() []Problem {
 }
 
 // Load reads and parses the file at path, expanding variables from the
-// process environment. When the file is invalid the error is a Problems.
+// process environment. When the file is invalid the error is a Problems;
+// when it cannot be read at all, the error wraps the os error instead.
 func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {

@@ -117,7 +117,8 @@ const (
 	// is sent as %25 so that the value always decodes back exactly; every
 	// other byte (non-ASCII UTF-8) as %XX, uppercase hex. 홍길동 →
 	// %ED%99%8D%EA%B8%B8%EB%8F%99. Decode with decodeURIComponent,
-	// url.PathUnescape, rawurldecode or URLDecoder (which also maps '+').
+	// url.PathUnescape or PHP's rawurldecode; form decoders (URLDecoder,
+	// urldecode) would also turn a literal '+' into a space.
 	encPercent headerEncoding = iota
 	// encRaw sends the UTF-8 bytes as they are. Go's net/http sends them;
 	// RFC 9110 calls bytes above 0x7F obs-text, which many servers pass on
@@ -175,7 +176,7 @@ func (e headerEncoding) String() string {
 // encode renders v for a header value. In every encoding, control
 // characters (C0 including CR, LF and NUL, DEL, C1) are dropped first: a
 // provider nickname "x\r\nX-Forwarded-User: admin" must not split headers,
-// and no app wants them. The result is empty only when v is.
+// and no app wants them.
 func (e headerEncoding) encode(v string) string {
 	v = dropControls(v)
 	switch e {

@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"path"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Errors of cleanPath. The request handler answers all of them with 400; they
@@ -228,6 +230,9 @@ func pathHasPrefix(p, pre string) bool {
 	return c == '/' || c == ';'
 }
 
+// The rules below are the post-login redirect's (redirect.go): there the
+// path is not cleaned but judged, as a browser will follow it.
+
 // validRedirectPath applies the path rules to the path of an rd (empty for
 // "https://host?x"): no '\', no "//", no whitespace or control or invisible
 // characters, no slash lookalikes, no dot-segments, valid escapes; and
@@ -285,6 +290,8 @@ func decodeOnce(s string) (string, bool) {
 	return string(b), true
 }
 
+// validDecodedPath applies the byte, rune and segment rules of
+// validRedirectPath to d, raw or decoded once.
 func validDecodedPath(d string) bool {
 	if len(d) == 0 || d[0] != '/' {
 		return false

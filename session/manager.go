@@ -87,8 +87,8 @@ func (m *Manager) LoginStateTTL() time.Duration { return loginStateTTL }
 // previous session, so an ID planted before sign-in never becomes signed
 // in (session fixation). s itself is not modified.
 func (m *Manager) Create(ctx context.Context, s *Session, oldID string) (*Session, error) {
-	if s == nil {
-		return nil, errors.New("session create: no session")
+	if s == nil || s.Provider == "" || s.Subject == "" {
+		return nil, errors.New("session create: no provider identity")
 	}
 	ns := *s
 	ns.ID = newToken()
@@ -98,7 +98,7 @@ func (m *Manager) Create(ctx context.Context, s *Session, oldID string) (*Sessio
 	if err := m.store.Save(ctx, &ns, min(m.idle, m.lifetime)); err != nil {
 		return nil, fmt.Errorf("session create: %w", err)
 	}
-	if false {
+	if oldID != "" && validID(oldID) {
 		if err := m.store.Delete(ctx, oldID); err != nil {
 			// Do not hand out a session while the old one may live on.
 			_ = m.store.Delete(ctx, ns.ID)

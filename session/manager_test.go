@@ -122,6 +122,10 @@ func TestManagerCreate(t *testing.T) {
 		t.Errorf("Get new ID: got %v, %v; want the session", got, err)
 	}
 
+	if _, err := m.Create(ctx, &Session{Provider: "kakao"}, ""); err == nil {
+		t.Error("Create without a subject: got nil error, want one")
+	}
+
 	// A malformed old ID (from a forged or stale cookie) never reaches the store.
 	cs.deleted = nil
 	if _, err := m.Create(ctx, in, "../../etc"); err != nil {

@@ -65,7 +65,7 @@ type RedisOptions struct {
 // sessions' TTLs (stale IDs are pruned lazily); {prefix}ls:{state} is a
 // sealed login state. No command spans two keys, so Cluster never answers
 // CROSSSLOT; several commands share a round trip through pipelines, which
-// go-redis splits by slot.
+// go-redis splits by slot. It needs Redis 7.0 or later (EXPIRE NX/GT).
 type Redis struct {
 	c      redis.UniversalClient
 	own    bool
