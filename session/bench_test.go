@@ -2,6 +2,8 @@ package session
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -51,5 +53,29 @@ func BenchmarkManagerGet(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkReadSession measures the session cookie check of every request:
+// find the cookie among the app's own and verify its HMAC.
+func BenchmarkReadSession(b *testing.B) {
+	c, err := NewCookies(CookieOptions{Secret: testSecret})
+	if err != nil {
+		b.Fatal(err)
+	}
+	id := newToken()
+	rec := httptest.NewRecorder()
+	c.WriteSession(rec, id)
+	ck := rec.Result().Cookies()[0]
+	r := httptest.NewRequest(http.MethodGet, "/app/", nil)
+	r.Header.Set("Cookie", "JSESSIONID=0123456789ABCDEF; "+ck.Name+"="+ck.Value+"; theme=dark")
+	if got, ok := c.ReadSession(r); !ok || got != id {
+		b.Fatalf("ReadSession = %q, %v; want the ID, true", got, ok)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok := c.ReadSession(r); !ok {
+			b.Fatal("ReadSession failed")
+		}
 	}
 }
