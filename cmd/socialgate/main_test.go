@@ -152,3 +152,13 @@ func TestDemoServesSignInPage(t *testing.T) {
 		}
 	}
 }
+
+// TestDeployConfigs keeps the configs shipped in deploy/ valid.
+func TestDeployConfigs(t *testing.T) {
+	t.Setenv("SOCIALGATE_COOKIE_SECRET", strings.Repeat("x", 32))
+	t.Setenv("KAKAO_REST_API_KEY", "k")
+	var out bytes.Buffer
+	if code := run(context.Background(), []string{"check-config", "--config", "../../deploy/compose-config.yaml"}, &out, io.Discard); code != 0 {
+		t.Fatalf("deploy/compose-config.yaml: exit %d\n%s", code, out.String())
+	}
+}
