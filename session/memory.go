@@ -37,6 +37,7 @@ type Memory struct {
 	users    map[string]map[string]struct{} // user → session IDs
 	states   map[string]*list.Element       // state → element of order
 	order    *list.List                     // *memState, oldest first
+	locks    map[string]time.Time           // lock key → expiry (lock.go); nil until the first lock
 
 	stop      chan struct{}
 	done      chan struct{}

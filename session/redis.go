@@ -71,6 +71,7 @@ type Redis struct {
 	own    bool
 	prefix string
 	seal   *sealer
+	locks  lockTokens // refresh locks held (lock.go)
 }
 
 // NewRedis builds the store. It does not contact Redis: call Ping.

@@ -61,9 +61,12 @@ func TestDemoKakaoLoginInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	saveScreenshot(t, ctx, "signin")
+	if err := chromedp.Do(ctx, chromedp.Click(css(`a.btn-kakao`)), chromedp.WaitVisible(css(`#allow`))); err != nil {
+		t.Fatalf("open kakao consent: %v", err)
+	}
+	saveScreenshot(t, ctx, "kakao-consent")
 	if err := chromedp.Do(ctx,
-		chromedp.Click(css(`a.btn-kakao`)),
-		chromedp.WaitVisible(css(`#allow`)),
 		chromedp.Click(css(`input[value="9007199254740993"]`)),
 		chromedp.Click(css(`#allow`)),
 		chromedp.WaitVisible(css(`#name`)),
@@ -73,7 +76,7 @@ func TestDemoKakaoLoginInBrowser(t *testing.T) {
 	landed, _ := chromedp.Run(ctx, chromedp.Location())
 	name, _ := chromedp.Run(ctx, chromedp.Text(css(`#name`)))
 	headers, _ := chromedp.Run(ctx, chromedp.Text(css(`#headers`)))
-	shot, _ := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	saveScreenshot(t, ctx, "landed")
 	if !strings.Contains(signInURL, "/oauth2/sign_in?rd=") {
 		t.Errorf("not sent to the sign-in page: %q", signInURL)
 	}
@@ -88,7 +91,19 @@ func TestDemoKakaoLoginInBrowser(t *testing.T) {
 			t.Errorf("headers table lacks %q:\n%s", want, headers)
 		}
 	}
-	if dir := os.Getenv("SOCIALGATE_SCREENSHOTS"); dir != "" {
-		_ = os.WriteFile(filepath.Join(dir, "demo-kakao-landed.jpg"), shot, 0o644)
+}
+
+// saveScreenshot writes a PNG of the page to $SOCIALGATE_SCREENSHOTS, when
+// set, so a person can look at what the flow showed.
+func saveScreenshot(t *testing.T, ctx context.Context, name string) {
+	dir := os.Getenv("SOCIALGATE_SCREENSHOTS")
+	if dir == "" {
+		return
 	}
+	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Logf("screenshot %s: %v", name, err)
+		return
+	}
+	_ = os.WriteFile(filepath.Join(dir, "demo-"+name+".png"), shot, 0o644)
 }
