@@ -108,7 +108,7 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) error {
 		slog.String("provider", name))
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
-	http.Redirect(w, r, st.Redirect, http.StatusFound)
+	redirectTo(w, st.Redirect, http.StatusFound)
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/socialgate/socialgate/session"
@@ -22,17 +23,23 @@ func (s *Server) forwardAuth(w http.ResponseWriter, r *http.Request) error {
 	}
 	var enc headerEncoding
 	if fwd.URI != "" {
-		if u, err := r.URL.Parse(fwd.URI); err == nil {
-			if p, err := cleanPath(u); err == nil {
-				if rt := s.policy.match(fwd.Host, p); rt != nil {
-					enc = rt.enc
-					if !rt.Public && !rt.allows(sess) {
-						s.metrics.decisions.forbidden.Inc()
-						return errorf(http.StatusForbidden, "forbidden", nil)
-					}
-				}
-			} else {
-				return errorf(http.StatusBadRequest, "bad_path", err)
+		// A URI the gateway cannot read is one it cannot authorise: refuse
+		// it rather than answer 202 without asking the route's policy. The
+		// cause is not wrapped: url.Error quotes the URI, which may hold a
+		// code or state.
+		u, err := r.URL.Parse(fwd.URI)
+		if err != nil {
+			return errorf(http.StatusBadRequest, "bad_path", errors.New("unreadable forwarded uri"))
+		}
+		p, err := cleanPath(u)
+		if err != nil {
+			return errorf(http.StatusBadRequest, "bad_path", err)
+		}
+		if rt := s.policy.match(fwd.Host, p); rt != nil {
+			enc = rt.enc
+			if !rt.Public && !rt.allows(sess) {
+				s.metrics.decisions.forbidden.Inc()
+				return errorf(http.StatusForbidden, "forbidden", nil)
 			}
 		}
 	}

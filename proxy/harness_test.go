@@ -38,6 +38,10 @@ type gateway struct {
 	upstream *httptest.Server
 	logs     *syncBuffer
 	now      *clock
+	// cookies is what the gateway signs with; issued collects every
+	// Set-Cookie value it sent, for the no-secrets-in-logs check.
+	cookies *session.Cookies
+	issued  *syncBuffer
 }
 
 type gatewayConfig struct {
@@ -49,6 +53,28 @@ type gatewayConfig struct {
 	refresh    time.Duration
 	kakaoOIDC  bool
 	naverTrust bool
+
+	// lifetime and idle set the session rules; zero: the Manager's defaults.
+	lifetime, idle time.Duration
+	// revokeTokens sets proxy.Options.RevokeProviderTokens.
+	revokeTokens bool
+	// wrapProvider, when set, wraps each provider (to watch or delay calls).
+	wrapProvider func(proxy.Provider) proxy.Provider
+	// Replicas: publicURL is the address browsers use (a load balancer in
+	// front of several gateways; zero: this gateway's own URL), and fakes
+	// and now, when set, are shared with another gateway.
+	publicURL string
+	fakes     map[string]*providertest.Fake
+	now       *clock
+
+	// The attack suite's knobs (attack_*_test.go): the cookie options
+	// (Secret zero: testSecret), the memory store's options (Now zero: the
+	// clock), the fakes' users by kind (zero: their defaults), and a last
+	// word on the server's options.
+	cookie  session.CookieOptions
+	memory  session.MemoryOptions
+	users   map[string][]providertest.User
+	options func(*proxy.Options)
 }
 
 // clock is a settable clock shared by the gateway, the store and the fakes.
@@ -85,29 +111,41 @@ func (s *syncBuffer) String() string {
 func newGateway(t testing.TB, cfg gatewayConfig) *gateway {
 	t.Helper()
 	g := &gateway{t: t, fakes: map[string]*providertest.Fake{}, logs: &syncBuffer{},
-		now: &clock{t: time.Now()}}
+		now: cfg.now, issued: &syncBuffer{}}
+	if g.now == nil {
+		g.now = &clock{t: time.Now()}
+	}
 
 	g.upstream = httptest.NewServer(http.HandlerFunc(echoHeaders))
 	t.Cleanup(g.upstream.Close)
 
 	ts := httptest.NewUnstartedServer(nil)
 	g.URL = "http://" + ts.Listener.Addr().String()
+	public := g.URL
+	if cfg.publicURL != "" {
+		public = cfg.publicURL
+	}
 
 	var provs []proxy.Provider
 	for _, kind := range []string{"google", "naver", "kakao"} {
 		secret := kind + "-secret"
-		f, err := providertest.Start(kind, providertest.Options{ClientID: kind + "-client", ClientSecret: secret, Now: g.now.Now})
-		if err != nil {
-			t.Fatalf("start fake %s: %v", kind, err)
+		f := cfg.fakes[kind]
+		if f == nil {
+			var err error
+			f, err = providertest.Start(kind, providertest.Options{ClientID: kind + "-client", ClientSecret: secret, Now: g.now.Now,
+				Users: cfg.users[kind]})
+			if err != nil {
+				t.Fatalf("start fake %s: %v", kind, err)
+			}
+			t.Cleanup(f.Close)
 		}
-		t.Cleanup(f.Close)
 		g.fakes[kind] = f
 		ep := f.Endpoints()
 		p, err := providers.New(providers.Options{
 			Name:         kind,
 			ClientID:     kind + "-client",
 			ClientSecret: secret,
-			RedirectURL:  g.URL + "/oauth2/callback/" + kind,
+			RedirectURL:  public + "/oauth2/callback/" + kind,
 			Endpoints: providers.Endpoints{
 				AuthURL: ep.AuthURL, TokenURL: ep.TokenURL, UserinfoURL: ep.UserinfoURL,
 				Issuer: ep.Issuer, JWKSURL: ep.JWKSURL, RevokeURL: ep.RevokeURL,
@@ -120,12 +158,20 @@ func newGateway(t testing.TB, cfg gatewayConfig) *gateway {
 		if err != nil {
 			t.Fatalf("provider %s: %v", kind, err)
 		}
+		if cfg.wrapProvider != nil {
+			provs = append(provs, cfg.wrapProvider(p))
+			continue
+		}
 		provs = append(provs, p)
 	}
 
 	switch cfg.store {
 	case "", "memory":
-		m := session.NewMemory(session.MemoryOptions{Now: g.now.Now})
+		mo := cfg.memory
+		if mo.Now == nil {
+			mo.Now = g.now.Now
+		}
+		m := session.NewMemory(mo)
 		g.store = m
 	case "redis":
 		addr := cfg.redisAddr
@@ -143,14 +189,20 @@ func newGateway(t testing.TB, cfg gatewayConfig) *gateway {
 	}
 	t.Cleanup(func() { _ = g.store.Close() })
 	var err error
-	g.sessions, err = session.NewManager(session.ManagerOptions{Store: g.store, Now: g.now.Now})
+	g.sessions, err = session.NewManager(session.ManagerOptions{Store: g.store, Now: g.now.Now,
+		Lifetime: cfg.lifetime, IdleTimeout: cfg.idle})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cookies, err := session.NewCookies(session.CookieOptions{Secret: testSecret})
+	co := cfg.cookie
+	if co.Secret == nil {
+		co.Secret = testSecret
+	}
+	cookies, err := session.NewCookies(co)
 	if err != nil {
 		t.Fatal(err)
 	}
+	g.cookies = cookies
 	upURL, _ := url.Parse(g.upstream.URL)
 	routes := []proxy.Route{
 		{Name: "app", Path: "/", URL: upURL},
@@ -159,8 +211,8 @@ func newGateway(t testing.TB, cfg gatewayConfig) *gateway {
 	if cfg.routes != nil {
 		routes = cfg.routes(g.upstream.URL)
 	}
-	g.srv, err = proxy.New(proxy.Options{
-		PublicURL:      g.URL,
+	opts := proxy.Options{
+		PublicURL:      public,
 		Providers:      provs,
 		Sessions:       g.sessions,
 		Cookies:        cookies,
@@ -170,13 +222,22 @@ func newGateway(t testing.TB, cfg gatewayConfig) *gateway {
 		Now:            g.now.Now,
 		RefreshBefore:  cfg.refresh,
 		TrustedProxies: mustPrefixes(t, cfg.trusted),
-	})
+
+		RevokeProviderTokens: cfg.revokeTokens,
+	}
+	if cfg.options != nil {
+		cfg.options(&opts)
+	}
+	g.srv, err = proxy.New(opts)
 	if err != nil {
 		t.Fatalf("proxy.New: %v", err)
 	}
-	ts.Config.Handler = g.srv
+	ts.Config.Handler = g.spyCookies(g.srv)
 	ts.Start()
 	t.Cleanup(ts.Close)
+	// Every test that runs a gateway also checks that nothing secret
+	// reached its log (registered last, so it runs while the store is open).
+	t.Cleanup(func() { assertNoSecretsLogged(t, g) })
 	return g
 }
 

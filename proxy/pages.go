@@ -136,6 +136,19 @@ func pageHeaders(h http.Header) {
 	h.Set("X-Content-Type-Options", "nosniff")
 }
 
+// endpointHeaders are the defaults for every answer of the /oauth2/
+// endpoints, redirects and JSON included: the start and callback URLs carry
+// a state and a code, so no referrer may leak them, and nothing the gateway
+// answers there may be framed, sniffed or cached. Pages replace the CSP
+// with their own; the stylesheet replaces Cache-Control.
+func endpointHeaders(h http.Header) {
+	h.Set("Content-Security-Policy", "default-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+}
+
 // render executes a page template into a buffer first, so a template error
 // never leaves half a page on the wire.
 func (p *pages) render(w http.ResponseWriter, status int, name string, data any) error {

@@ -20,6 +20,7 @@ var (
 	errPathDotSegment   = errors.New("disguised dot-segment in path")
 	errPathDoubleEncode = errors.New("double-encoded character in path")
 	errPathOpaque       = errors.New("opaque request target")
+	errPathLookalike    = errors.New("separator lookalike in path")
 )
 
 // cleanPath returns the path to route on and to forward, or an error (→ 400)
@@ -31,7 +32,9 @@ var (
 // hidden behind a path parameter ("..;x") or written with %2e, a segment of
 // only dots and spaces other than "." and "..", and a double-encoded '/',
 // '\', '.' or control character ("%252f"), which an upstream that decodes
-// twice would turn into the single-encoded trick.
+// twice would turn into the single-encoded trick. So are characters that
+// normalising or code-page-converting upstreams read as a separator
+// ("／", "₩"; see hasSeparatorLookalike).
 //
 // What is left is resolved like path.Clean ("." and ".." removed, "//"
 // collapsed), keeping a trailing slash; the result always starts with '/'.
@@ -63,6 +66,9 @@ func cleanPath(u *url.URL) (string, error) {
 	dec, err := decodeRequestPath(raw)
 	if err != nil {
 		return "", err
+	}
+	if hasSeparatorLookalike(dec) {
+		return "", errPathLookalike
 	}
 	if err := checkSegments(raw, dec); err != nil {
 		return "", err
@@ -126,6 +132,29 @@ func decodeRequestPath(raw string) (string, error) {
 		return "", errPathDoubleEncode
 	}
 	return dec, nil
+}
+
+// hasSeparatorLookalike reports whether the decoded path holds a character
+// that some upstream turns into '/', '\' or '.': NFKC normalisation maps
+// the fullwidth and small forms, and Windows "best fit" conversion to an
+// ANSI code page (legacy ASP and CGI apps) maps several of them, including
+// ₩ U+20A9 to '\' in code page 949 (Korean) and ¥ U+00A5 to '\' in code
+// page 932. "/public/..／private" is one segment to us and "/private" to
+// such an upstream. It does not allocate.
+func hasSeparatorLookalike(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < utf8.RuneSelf {
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch r {
+		case '\uFF0F', '\uFF3C', '\uFF0E', '\uFE52', '\uFE68', '\u2024', '\u2215', '\u2216',
+			'\u2044', '\u29F5', '\u29F8', '\u29F9', '\u20A9', '\u00A5':
+			return true
+		}
+		i += size - 1
+	}
+	return false
 }
 
 // dangerousByte is what must not appear after a second decoding.

@@ -158,7 +158,7 @@ func (rt *route) allows(s *session.Session) bool {
 	if !s.EmailVerified || s.Email == "" {
 		return false
 	}
-	email := strings.ToLower(s.Email)
+	email := asciiLower(s.Email)
 	if rt.emails[email] {
 		return true
 	}
@@ -190,7 +190,26 @@ func set(xs []string) map[string]bool {
 func lowerSet(xs []string) map[string]bool {
 	m := make(map[string]bool, len(xs))
 	for _, x := range xs {
-		m[strings.TrimPrefix(strings.ToLower(x), "@")] = true
+		m[strings.TrimPrefix(asciiLower(x), "@")] = true
 	}
 	return m
+}
+
+// asciiLower folds only A–Z. E-mail rules compare addresses, and Unicode
+// case folding would let a different mailbox match: strings.ToLower maps
+// the Kelvin sign U+212A to 'k' and U+0130 to 'i', so "\u212Aim@example.com"
+// would pass a rule for "kim@example.com".
+func asciiLower(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; 'A' <= c && c <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if c := b[j]; 'A' <= c && c <= 'Z' {
+					b[j] = c + 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
 }

@@ -69,6 +69,13 @@ type Options struct {
 	// ProviderTimeout bounds one provider call made while serving a request;
 	// zero: 10s.
 	ProviderTimeout time.Duration
+	// RevokeProviderTokens also revokes the provider's tokens at sign-out
+	// (Google and Naver revoke, Kakao logout): best effort, in the
+	// background, bounded by ProviderTimeout, never delaying the sign-out.
+	// Naver's revocation (and maybe Google's) ends every token the user
+	// granted the app, so the user's other sessions end at their next
+	// refresh too. Zero: the tokens are left to expire.
+	RevokeProviderTokens bool
 
 	// HTTP server limits; zero: 10s, 30s, 60s, 120s, 15s and 64 KiB.
 	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout, ShutdownTimeout time.Duration
@@ -92,6 +99,8 @@ type Server struct {
 	upstream  *upstreams
 	metrics   *metrics
 	mux       *http.ServeMux
+	// revokeSlots bounds background token revocations in flight.
+	revokeSlots chan struct{}
 }
 
 // New checks opts and builds a Server. It makes no network calls.
@@ -137,6 +146,8 @@ func New(opts Options) (*Server, error) {
 		order:     opts.Providers,
 		sessions:  opts.Sessions,
 		cookies:   opts.Cookies,
+
+		revokeSlots: make(chan struct{}, maxRevokesInFlight),
 	}
 	for _, p := range opts.Providers {
 		if _, dup := s.providers[p.Name()]; dup {
@@ -198,6 +209,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if isGatewayPath(cleaned) {
+		if strings.HasPrefix(cleaned, "/oauth2/") {
+			endpointHeaders(w.Header())
+		}
 		// The mux would redirect unclean paths; route on the cleaned one.
 		r.URL.Path, r.URL.RawPath = cleaned, ""
 		s.mux.ServeHTTP(w, r)
@@ -225,6 +239,26 @@ func (s *Server) Run(ctx context.Context) error {
 
 // Serve is Run on a listener the caller opened.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := s.httpServer(ctx)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	s.log.Info("serving", slog.String("addr", ln.Addr().String()), slog.String("public_url", s.public.String()))
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), orDefault(s.opts.ShutdownTimeout, 15*time.Second))
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	<-errc
+	return err
+}
+
+// httpServer is the http.Server that Serve runs. Every limit is set: a
+// client that sends its headers slowly (slowloris), never finishes its
+// body or sends megabytes of headers must not hold a connection or memory.
+func (s *Server) httpServer(ctx context.Context) *http.Server {
 	o := s.opts
 	srv := &http.Server{
 		Handler:           s,
@@ -239,19 +273,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if srv.MaxHeaderBytes == 0 {
 		srv.MaxHeaderBytes = 64 << 10
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	s.log.Info("serving", slog.String("addr", ln.Addr().String()), slog.String("public_url", s.public.String()))
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), orDefault(o.ShutdownTimeout, 15*time.Second))
-	defer cancel()
-	err := srv.Shutdown(sctx)
-	<-errc
-	return err
+	return srv
 }
 
 func orDefault(d, def time.Duration) time.Duration {

@@ -107,7 +107,7 @@ func (s *Server) start(w http.ResponseWriter, r *http.Request) error {
 	s.metrics.logins.WithLabelValues(p.Name(), "started").Inc()
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
-	http.Redirect(w, r, authURL, http.StatusFound)
+	redirectTo(w, authURL, http.StatusFound)
 	return nil
 }
 

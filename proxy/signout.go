@@ -1,13 +1,19 @@
 package proxy
 
 import (
+	"context"
 	"crypto/subtle"
 	"errors"
 	"log/slog"
 	"net/http"
 
+	"github.com/socialgate/socialgate/providers"
 	"github.com/socialgate/socialgate/session"
 )
+
+// maxRevokesInFlight bounds background revocations: past it, sign-outs
+// still work and their tokens are left to expire.
+const maxRevokesInFlight = 64
 
 type signOutPage struct {
 	Lang               lang
@@ -56,16 +62,25 @@ func (s *Server) signOut(w http.ResponseWriter, r *http.Request) error {
 		}
 		ctx := r.Context()
 		if r.PostForm.Get("everywhere") == "1" {
+			ended := []*session.Session{sess}
+			if s.opts.RevokeProviderTokens {
+				// The other sessions' tokens are only known before they end.
+				if all, err := s.sessions.Store().ListUser(ctx, sess.User()); err == nil {
+					ended = all
+				}
+			}
 			n, err := s.sessions.EndUser(ctx, sess.User())
 			if err != nil {
 				return storeError(err)
 			}
+			s.revokeTokens(ctx, ended)
 			s.log.LogAttrs(ctx, slog.LevelInfo, "signed out everywhere",
 				slog.String("request_id", requestID(ctx)), slog.String("user", sess.User()), slog.Int("sessions", n))
 		} else {
 			if err := s.sessions.End(ctx, sess.ID); err != nil {
 				return storeError(err)
 			}
+			s.revokeTokens(ctx, []*session.Session{sess})
 			s.log.LogAttrs(ctx, slog.LevelInfo, "signed out",
 				slog.String("request_id", requestID(ctx)), slog.String("user", sess.User()))
 		}
@@ -76,7 +91,7 @@ func (s *Server) signOut(w http.ResponseWriter, r *http.Request) error {
 		rd = "/oauth2/sign_in"
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	http.Redirect(w, r, rd, http.StatusFound)
+	redirectTo(w, rd, http.StatusFound)
 	return nil
 }
 
@@ -95,5 +110,39 @@ func (s *Server) currentSession(r *http.Request) (*session.Session, error) {
 		return nil, nil
 	default:
 		return nil, storeError(err)
+	}
+}
+
+// revokeTokens asks the providers to revoke the tokens of sessions that
+// just ended, when Options.RevokeProviderTokens is set. It never waits: each
+// revocation runs in the background, bounded by ProviderTimeout, and a
+// failure is only logged (the session is gone either way).
+func (s *Server) revokeTokens(ctx context.Context, ended []*session.Session) {
+	if !s.opts.RevokeProviderTokens {
+		return
+	}
+	log := s.log.With(slog.String("request_id", requestID(ctx)))
+	bg := context.WithoutCancel(ctx)
+	for _, sess := range ended {
+		p, ok := s.providers[sess.Provider]
+		if !ok || (sess.AccessToken == "" && sess.RefreshToken == "") {
+			continue
+		}
+		select {
+		case s.revokeSlots <- struct{}{}:
+		default:
+			log.Warn("too many token revocations in flight; skipped", slog.String("user", sess.User()))
+			continue
+		}
+		tok := providers.Tokens{AccessToken: sess.AccessToken, RefreshToken: sess.RefreshToken, IDToken: sess.IDToken}
+		user := sess.User()
+		func() {
+			defer func() { <-s.revokeSlots }()
+			rctx, cancel := context.WithTimeout(bg, s.opts.ProviderTimeout)
+			defer cancel()
+			if err := p.Revoke(rctx, tok); err != nil {
+				log.Warn("revoking provider tokens", slog.String("user", user), slog.Any("error", err))
+			}
+		}()
 	}
 }

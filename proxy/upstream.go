@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/socialgate/socialgate/session"
@@ -42,8 +43,9 @@ func newUpstreams(s *Server, transport http.RoundTripper) *upstreams {
 	for _, rt := range s.policy.routes {
 		um := s.metrics.upstream[rt.Name]
 		u.proxies[rt] = &httputil.ReverseProxy{
-			Rewrite:   u.rewrite,
-			Transport: transport,
+			Rewrite:    u.rewrite,
+			Transport:  transport,
+			BufferPool: copyBuffers,
 			ErrorLog:  slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 			ModifyResponse: func(resp *http.Response) error {
 				um.observe(resp.StatusCode)
@@ -63,6 +65,31 @@ func newUpstreams(s *Server, transport http.RoundTripper) *upstreams {
 		}
 	}
 	return u
+}
+
+// copyBuffers recycles the buffers ReverseProxy copies response bodies
+// through. Without them every request allocates (and the GC clears) 32 KiB,
+// which is most of what a proxied request allocates.
+var copyBuffers = &bufferPool{}
+
+type bufferPool struct{ p sync.Pool }
+
+// copyBufferSize is ReverseProxy's own default.
+const copyBufferSize = 32 << 10
+
+func (b *bufferPool) Get() []byte {
+	if v, ok := b.p.Get().(*[]byte); ok {
+		return *v
+	}
+	return make([]byte, copyBufferSize)
+}
+
+func (b *bufferPool) Put(buf []byte) {
+	if cap(buf) != copyBufferSize {
+		return
+	}
+	buf = buf[:copyBufferSize]
+	b.p.Put(&buf)
 }
 
 // serve authenticates and authorises a request for an upstream and proxies it.

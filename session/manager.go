@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -30,6 +31,14 @@ type ManagerOptions struct {
 	// to the store; between writes the idle clock is up to this much behind.
 	// Zero: 1m. Must be shorter than IdleTimeout.
 	TouchInterval time.Duration
+	// CacheTTL lets Get answer from a copy kept in this process for up to
+	// this long, without a store round trip. Zero: no cache. With a store
+	// shared between replicas (Redis), every replica hears every sign-out,
+	// revocation and update through the store's pub/sub and drops its
+	// copies; while that link is down or silent for 750ms the cache does not
+	// answer. So an ended session is refused everywhere within a second,
+	// whatever CacheTTL is. Close stops the link.
+	CacheTTL time.Duration
 	// Now is the clock. Zero: time.Now.
 	Now func() time.Time
 }
@@ -43,6 +52,11 @@ type Manager struct {
 	idle     time.Duration
 	touch    time.Duration
 	now      func() time.Time
+
+	notify notifier // nil: the store is local to this process
+	cache  *cache   // nil: CacheTTL zero
+	stop   context.CancelFunc
+	done   sync.WaitGroup
 }
 
 // NewManager checks o and fills in the defaults.
@@ -65,8 +79,29 @@ func NewManager(o ManagerOptions) (*Manager, error) {
 		return nil, errors.New("session manager: durations must not be negative")
 	case m.touch >= m.idle:
 		return nil, fmt.Errorf("session manager: touch interval %v must be shorter than idle timeout %v", m.touch, m.idle)
+	case o.CacheTTL < 0:
+		return nil, errors.New("session manager: cache ttl must not be negative")
+	}
+	m.notify, _ = o.Store.(notifier)
+	if o.CacheTTL > 0 {
+		m.cache = newCache(o.CacheTTL, m.notify != nil)
+		if m.notify != nil {
+			ctx, cancel := context.WithCancel(context.Background())
+			m.stop = cancel
+			m.done.Go(func() { m.notify.listenInvalidations(ctx, m.cache) })
+		}
 	}
 	return m, nil
+}
+
+// Close stops listening for invalidations. The store stays open: its
+// owner closes it. Close is safe to call more than once.
+func (m *Manager) Close() error {
+	if m.stop != nil {
+		m.stop()
+		m.done.Wait()
+	}
+	return nil
 }
 
 func orDefault(d, def time.Duration) time.Duration {
@@ -99,7 +134,11 @@ func (m *Manager) Create(ctx context.Context, s *Session, oldID string) (*Sessio
 		return nil, fmt.Errorf("session create: %w", err)
 	}
 	if oldID != "" && validID(oldID) {
-		if err := m.store.Delete(ctx, oldID); err != nil {
+		err := m.store.Delete(ctx, oldID)
+		if err == nil {
+			err = m.invalidate(ctx, invSession+":"+oldID)
+		}
+		if err != nil {
 			// Do not hand out a session while the old one may live on.
 			_ = m.store.Delete(ctx, ns.ID)
 			return nil, fmt.Errorf("session create: delete old: %w", err)
@@ -112,25 +151,71 @@ func (m *Manager) Create(ctx context.Context, s *Session, oldID string) (*Sessio
 // malformed (the store is not asked), unknown, or expired. An expired
 // session is also deleted. When LastSeen is older than TouchInterval it is
 // written back and the TTL renewed. Store failures wrap ErrUnavailable.
+//
+// With CacheTTL set, a live session this replica loaded recently comes from
+// the cache; a cached copy that looks expired is read again from the
+// store, which may know a later LastSeen (another replica's touch).
 func (m *Manager) Get(ctx context.Context, id string) (*Session, error) {
 	if !validID(id) {
 		return nil, ErrNotFound
+	}
+	now := m.now()
+	if m.cache != nil {
+		if cs, ok := m.cache.get(id, now); ok && m.live(cs, now) {
+			s := *cs
+			return m.touched(ctx, &s, now)
+		}
+	}
+	return m.load(ctx, id, now)
+}
+
+// Reload is Get without the cache: it always asks the store (and caches
+// the answer). Use it where a stale copy would do harm, such as deciding
+// whether a refresh token is still the current one.
+func (m *Manager) Reload(ctx context.Context, id string) (*Session, error) {
+	if !validID(id) {
+		return nil, ErrNotFound
+	}
+	return m.load(ctx, id, m.now())
+}
+
+// load reads id from the store, caches a copy, and applies the expiry and
+// touch rules.
+func (m *Manager) load(ctx context.Context, id string, now time.Time) (*Session, error) {
+	var gen uint64
+	if m.cache != nil {
+		gen = m.cache.generation()
 	}
 	s, err := m.store.Load(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("session get: %w", err)
 	}
-	now := m.now()
 	if !m.live(s, now) {
 		// Best effort: the store's TTL removes it anyway.
 		_ = m.store.Delete(ctx, id)
 		return nil, ErrNotFound
 	}
-	if now.Sub(s.LastSeen) >= m.touch {
-		if err := m.store.Touch(ctx, id, now, m.ttl(s.CreatedAt, now, now)); err != nil {
-			return nil, fmt.Errorf("session get: touch: %w", err)
+	if m.cache != nil {
+		cp := *s
+		m.cache.put(&cp, gen, now)
+	}
+	return m.touched(ctx, s, now)
+}
+
+// touched writes LastSeen back when it is TouchInterval old.
+func (m *Manager) touched(ctx context.Context, s *Session, now time.Time) (*Session, error) {
+	if now.Sub(s.LastSeen) < m.touch {
+		return s, nil
+	}
+	if err := m.store.Touch(ctx, s.ID, now, m.ttl(s.CreatedAt, now, now)); err != nil {
+		if m.cache != nil {
+			m.cache.invalidate(invSession + ":" + s.ID)
 		}
-		s.LastSeen = now
+		return nil, fmt.Errorf("session get: touch: %w", err)
+	}
+	s.LastSeen = now
+	if m.cache != nil {
+		m.cache.touched(s.ID, now)
 	}
 	return s, nil
 }
@@ -148,6 +233,10 @@ func (m *Manager) Update(ctx context.Context, s *Session) error {
 	if err := m.store.Save(ctx, s, m.ttl(s.CreatedAt, s.LastSeen, now)); err != nil {
 		return fmt.Errorf("session update: %w", err)
 	}
+	// Other replicas must not keep serving the old tokens.
+	if err := m.invalidate(ctx, invSession+":"+s.ID); err != nil {
+		return fmt.Errorf("session update: %w", err)
+	}
 	return nil
 }
 
@@ -160,6 +249,9 @@ func (m *Manager) End(ctx context.Context, id string) error {
 	if err := m.store.Delete(ctx, id); err != nil {
 		return fmt.Errorf("session end: %w", err)
 	}
+	if err := m.invalidate(ctx, invSession+":"+id); err != nil {
+		return fmt.Errorf("session end: %w", err)
+	}
 	return nil
 }
 
@@ -169,7 +261,38 @@ func (m *Manager) EndUser(ctx context.Context, user string) (int, error) {
 	if err != nil {
 		return n, fmt.Errorf("session end user: %w", err)
 	}
+	if err := m.invalidate(ctx, invUser+":"+user); err != nil {
+		return n, fmt.Errorf("session end user: %w", err)
+	}
 	return n, nil
+}
+
+// EndAll deletes every session and reports how many.
+func (m *Manager) EndAll(ctx context.Context) (int, error) {
+	n, err := m.store.DeleteAll(ctx)
+	if err != nil {
+		return n, fmt.Errorf("session end all: %w", err)
+	}
+	if err := m.invalidate(ctx, invAll); err != nil {
+		return n, fmt.Errorf("session end all: %w", err)
+	}
+	return n, nil
+}
+
+// invalidate drops msg's sessions from this replica's cache at once and,
+// with a shared store, tells the other replicas. It publishes even without
+// a local cache: other replicas may have one.
+func (m *Manager) invalidate(ctx context.Context, msg string) error {
+	if m.cache != nil {
+		m.cache.invalidate(msg)
+	}
+	if m.notify == nil {
+		return nil
+	}
+	if err := m.notify.publishInvalidation(ctx, msg); err != nil {
+		return fmt.Errorf("notify: %w", err)
+	}
+	return nil
 }
 
 // live reports whether s is within both its absolute lifetime and its idle

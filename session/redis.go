@@ -26,17 +26,21 @@ const (
 // server; MasterName set means Sentinel (and Addrs are the sentinels);
 // several addresses without MasterName mean Cluster.
 type RedisOptions struct {
-	Addrs            []string
-	MasterName       string
+	Addrs      []string
+	MasterName string
+	// Username and Password authenticate to the data nodes; on Sentinel,
+	// SentinelUsername and SentinelPassword to the sentinels (zero: no
+	// AUTH). Sentinel credentials without MasterName are an error.
 	Username         string
 	Password         string
 	SentinelUsername string
 	SentinelPassword string
-	// DB selects the database; not available on Cluster.
+	// DB selects the database; Cluster has only 0, so another is an error.
 	DB int
 	// KeyPrefix starts every key. Zero: "socialgate:".
 	KeyPrefix string
-	// TLS nil means plain TCP.
+	// TLS nil means plain TCP. It applies to every connection: data
+	// nodes, sentinels, and the cluster nodes found through the seeds.
 	TLS *tls.Config
 	// PoolSize zero: the go-redis default (10 per CPU).
 	PoolSize int
@@ -84,33 +88,11 @@ func NewRedis(o RedisOptions) (*Redis, error) {
 	if r.c != nil {
 		return r, nil
 	}
-	if len(o.Addrs) == 0 {
-		return nil, errors.New("redis: no addresses")
+	uo, err := universalOptions(o)
+	if err != nil {
+		return nil, fmt.Errorf("redis: %w", err)
 	}
-	if o.MasterName == "" && len(o.Addrs) > 1 && o.DB != 0 {
-		return nil, errors.New("redis: db: Redis Cluster has only database 0")
-	}
-	r.c = redis.NewUniversalClient(&redis.UniversalOptions{
-		Addrs:            o.Addrs,
-		MasterName:       o.MasterName,
-		Username:         o.Username,
-		Password:         o.Password,
-		SentinelUsername: o.SentinelUsername,
-		SentinelPassword: o.SentinelPassword,
-		DB:               o.DB,
-		TLSConfig:        o.TLS,
-		PoolSize:         o.PoolSize,
-		DialTimeout:      cmp.Or(o.DialTimeout, 2*time.Second),
-		ReadTimeout:      cmp.Or(o.ReadTimeout, time.Second),
-		WriteTimeout:     cmp.Or(o.WriteTimeout, time.Second),
-		// Fail fast while Redis is down: the proxy answers 503 at once
-		// rather than holding the request through rounds of redials. One
-		// command retry still hides a pooled connection that went stale.
-		DialerRetries: 1,
-		MaxRetries:    1,
-		// Callers' deadlines (the request's) cut a call short too.
-		ContextTimeoutEnabled: true,
-	})
+	r.c = redis.NewUniversalClient(uo)
 	r.own = true
 	return r, nil
 }

@@ -1,6 +1,8 @@
 // Package redistest starts real redis-server processes for tests, so that
 // the Redis store is tested against the server it will meet in production
-// (miniredis is fast but not Redis). Only loopback addresses are used.
+// (miniredis is fast but not Redis): a standalone server (Start), a master
+// with a replica watched by three sentinels (StartSentinel), or a
+// three-master cluster (StartCluster). Only loopback addresses are used.
 package redistest
 
 import (
@@ -10,6 +12,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
@@ -21,14 +24,14 @@ import (
 // startTimeout bounds how long a server may take to answer PING.
 const startTimeout = 10 * time.Second
 
-// Server is one redis-server process on 127.0.0.1.
+// Server is one redis-server (or redis-sentinel) process on 127.0.0.1.
 type Server struct {
 	// Addr is "127.0.0.1:PORT"; it stays the same across Restart.
 	Addr string
 
 	t    testing.TB
 	bin  string
-	args []string
+	argv func(port, dir string) ([]string, error)
 	dir  string
 
 	mu     sync.Mutex
@@ -46,14 +49,44 @@ type Server struct {
 // environment variable is set, so CI never silently skips the real server.
 func Start(t testing.TB, args ...string) *Server {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
+	bin := lookPath(t, "redis-server")
+	return launch(t, bin, func(port, dir string) ([]string, error) {
+		return append(serverArgs(port, dir), args...), nil
+	})
+}
+
+// lookPath finds a Redis binary, or skips the test (fails it under CI).
+func lookPath(t testing.TB, name string) string {
+	t.Helper()
+	bin, err := exec.LookPath(name)
 	if err != nil {
 		if os.Getenv("CI") != "" {
-			t.Fatal("redis-server not installed: run make test")
+			t.Fatalf("%s not installed: run make test", name)
 		}
-		t.Skip("redis-server not installed")
+		t.Skipf("%s not installed", name)
 	}
-	s := &Server{t: t, bin: bin, args: args, dir: t.TempDir()}
+	return bin
+}
+
+// serverArgs is the common redis-server command line: loopback only, no
+// persistence, files in dir.
+func serverArgs(port, dir string) []string {
+	return []string{
+		"--port", port,
+		"--bind", "127.0.0.1",
+		"--save", "",
+		"--appendonly", "no",
+		"--protected-mode", "no",
+		"--dir", dir,
+	}
+}
+
+// launch starts bin with the command line argv builds for a free port and
+// a private directory, retrying on another port if the first was taken,
+// and stops it when the test ends.
+func launch(t testing.TB, bin string, argv func(port, dir string) ([]string, error)) *Server {
+	t.Helper()
+	s := &Server{t: t, bin: bin, argv: argv, dir: t.TempDir()}
 	// The port is free when probed but may be taken before redis binds it;
 	// a few attempts make that race harmless.
 	for attempt := 0; ; attempt++ {
@@ -94,19 +127,15 @@ func freePort() (int, error) {
 // start launches the process on s.Addr and waits for PING.
 func (s *Server) start() error {
 	_, port, _ := net.SplitHostPort(s.Addr)
-	args := append([]string{
-		"--port", port,
-		"--bind", "127.0.0.1",
-		"--save", "",
-		"--appendonly", "no",
-		"--protected-mode", "no",
-		"--dir", s.dir,
-	}, s.args...)
+	args, err := s.argv(port, s.dir)
+	if err != nil {
+		return err
+	}
 	cmd := exec.Command(s.bin, args...)
 	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start redis-server: %w", err)
+		return fmt.Errorf("start %s: %w", filepath.Base(s.bin), err)
 	}
 	exited := make(chan struct{})
 	go func() {
@@ -119,7 +148,7 @@ func (s *Server) start() error {
 
 	if err := waitPing(s.Addr, exited); err != nil {
 		s.Stop()
-		return fmt.Errorf("redis-server on %s: %w\n%s", s.Addr, err, out.String())
+		return fmt.Errorf("%s on %s: %w\n%s", filepath.Base(s.bin), s.Addr, err, out.String())
 	}
 	return nil
 }
@@ -182,6 +211,17 @@ func (s *Server) Client() *redis.Client {
 		s.client = redis.NewClient(&redis.Options{Addr: s.Addr, DialerRetries: 1})
 	}
 	return s.client
+}
+
+// output is what the process printed, for failure messages.
+func (s *Server) output() string {
+	s.mu.Lock()
+	out := s.out
+	s.mu.Unlock()
+	if out == nil {
+		return ""
+	}
+	return out.String()
 }
 
 // syncBuffer collects the server's output for failure messages; the process

@@ -1,0 +1,270 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/socialgate/socialgate/session"
+	"github.com/socialgate/socialgate/session/redistest"
+)
+
+// cliSecret is the cookie secret of the test configs; it also encrypts the
+// Redis values, so the test's own store must use it too.
+const cliSecret = "cli-test-cookie-secret-0123456789abcdef"
+
+const cliPrefix = "sgcli:"
+
+// cliConfig is what a test config needs to know.
+type cliConfig struct {
+	redisAddr string
+	publicURL string // zero: http://127.0.0.1:4180
+	kakao     struct{ authURL, tokenURL, userinfoURL string }
+	upstream  string // zero: http://127.0.0.1:8080
+}
+
+// writeConfig writes a socialgate YAML file for c and returns its path.
+func writeConfig(t *testing.T, c cliConfig) string {
+	t.Helper()
+	if c.publicURL == "" {
+		c.publicURL = "http://127.0.0.1:4180"
+	}
+	if c.upstream == "" {
+		c.upstream = "http://127.0.0.1:8080"
+	}
+	if c.kakao.authURL == "" {
+		c.kakao.authURL = "http://127.0.0.1:1/oauth/authorize"
+		c.kakao.tokenURL = "http://127.0.0.1:1/oauth/token"
+		c.kakao.userinfoURL = "http://127.0.0.1:1/v2/user/me"
+	}
+	yaml := fmt.Sprintf(`server:
+  listen: "127.0.0.1:0"
+  public_url: %q
+cookie:
+  secret: %q
+session:
+  store: redis
+  redis:
+    addrs: [%q]
+    key_prefix: %q
+providers:
+  kakao:
+    client_id: "kakao-client"
+    endpoints:
+      auth_url: %q
+      token_url: %q
+      userinfo_url: %q
+upstreams:
+  - name: app
+    path: "/"
+    url: %q
+`, c.publicURL, cliSecret, c.redisAddr, cliPrefix, c.kakao.authURL, c.kakao.tokenURL, c.kakao.userinfoURL, c.upstream)
+	path := filepath.Join(t.TempDir(), "socialgate.yaml")
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// cliStore is a store on the test's Redis as the gateway sees it.
+func cliStore(t *testing.T, addr string) (*session.Redis, *session.Manager) {
+	t.Helper()
+	r, err := session.NewRedis(session.RedisOptions{Addrs: []string{addr}, Secret: []byte(cliSecret), KeyPrefix: cliPrefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	m, err := session.NewManager(session.ManagerOptions{Store: r})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, m
+}
+
+// seed signs users in directly in the store: n sessions each.
+func seed(t *testing.T, m *session.Manager, users map[string]int) []*session.Session {
+	t.Helper()
+	var out []*session.Session
+	for user, n := range users {
+		provider, subject, _ := strings.Cut(user, ":")
+		for range n {
+			s, err := m.Create(context.Background(), &session.Session{Provider: provider, Subject: subject,
+				Name: "홍길동", AccessToken: "access-" + user, RefreshToken: "refresh-" + user}, "")
+			if err != nil {
+				t.Fatalf("seed %s: %v", user, err)
+			}
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// runCLI runs the command line and returns its exit code and output.
+func runCLI(args ...string) (code int, stdout, stderr string) {
+	var out, errb bytes.Buffer
+	code = run(context.Background(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func liveCount(t *testing.T, r *session.Redis, user string) int {
+	t.Helper()
+	list, err := r.ListUser(context.Background(), user)
+	if err != nil {
+		t.Fatalf("ListUser(%s): %v", user, err)
+	}
+	return len(list)
+}
+
+func TestSessionsList(t *testing.T) {
+	srv := redistest.Start(t)
+	path := writeConfig(t, cliConfig{redisAddr: srv.Addr})
+	r, m := cliStore(t, srv.Addr)
+	seeded := seed(t, m, map[string]int{"kakao:3456789012": 2, "naver:other": 1})
+
+	for _, tc := range []struct {
+		user  string
+		lines int
+	}{
+		{"kakao:3456789012", 2},
+		{"naver:other", 1},
+		{"google:nobody", 0},
+	} {
+		code, out, errOut := runCLI("sessions", "list", "--config", path, "--user", tc.user)
+		if code != 0 {
+			t.Fatalf("list %s: exit %d, stderr %q", tc.user, code, errOut)
+		}
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		if out == "" {
+			lines = nil
+		}
+		if len(lines) != tc.lines {
+			t.Errorf("list %s: got %d lines, want %d:\n%s", tc.user, len(lines), tc.lines, out)
+		}
+		for _, l := range lines {
+			if !strings.HasPrefix(l, tc.user+" ") {
+				t.Errorf("list %s: line %q does not start with the user", tc.user, l)
+			}
+		}
+		if tc.lines == 0 && !strings.Contains(errOut, "no live sessions") {
+			t.Errorf("list %s: stderr %q, want it to say there are no live sessions", tc.user, errOut)
+		}
+		// The session ID is a bearer credential; tokens even more so.
+		for _, s := range seeded {
+			for what, v := range map[string]string{"session ID": s.ID, "access token": s.AccessToken,
+				"refresh token": s.RefreshToken, "csrf token": s.CSRF} {
+				if strings.Contains(out+errOut, v) {
+					t.Errorf("list %s printed a %s", tc.user, what)
+				}
+			}
+		}
+	}
+	if n := liveCount(t, r, "kakao:3456789012"); n != 2 {
+		t.Errorf("listing changed the store: %d sessions, want 2", n)
+	}
+}
+
+func TestSessionsRevoke(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		out     string
+		remains map[string]int
+	}{
+		{"one user", []string{"--user", "kakao:3456789012"}, "kakao:3456789012: revoked 2 sessions",
+			map[string]int{"kakao:3456789012": 0, "naver:other": 1}},
+		{"unknown user", []string{"--user", "google:nobody"}, "google:nobody: revoked 0 sessions",
+			map[string]int{"kakao:3456789012": 2, "naver:other": 1}},
+		{"all", []string{"--all"}, "revoked 3 sessions",
+			map[string]int{"kakao:3456789012": 0, "naver:other": 0}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := redistest.Start(t)
+			path := writeConfig(t, cliConfig{redisAddr: srv.Addr})
+			r, m := cliStore(t, srv.Addr)
+			seed(t, m, map[string]int{"kakao:3456789012": 2, "naver:other": 1})
+			code, out, errOut := runCLI(append([]string{"sessions", "revoke", "--config", path}, tc.args...)...)
+			if code != 0 {
+				t.Fatalf("exit %d, stderr %q", code, errOut)
+			}
+			if strings.TrimSpace(out) != tc.out {
+				t.Errorf("stdout %q, want %q", out, tc.out)
+			}
+			for user, want := range tc.remains {
+				if got := liveCount(t, r, user); got != want {
+					t.Errorf("%s: %d sessions left, want %d", user, got, want)
+				}
+			}
+		})
+	}
+}
+
+func TestSessionsBadUsage(t *testing.T) {
+	srv := redistest.Start(t)
+	path := writeConfig(t, cliConfig{redisAddr: srv.Addr})
+	r, m := cliStore(t, srv.Addr)
+	seed(t, m, map[string]int{"kakao:1": 1})
+	missing := filepath.Join(t.TempDir(), "missing.yaml")
+
+	for _, tc := range []struct {
+		name string
+		args []string
+		msg  string
+	}{
+		{"no verb", nil, "want 'list' or 'revoke'"},
+		{"unknown verb", []string{"delete", "--config", path, "--user", "kakao:1"}, "want 'list' or 'revoke'"},
+		{"no config", []string{"list", "--user", "kakao:1"}, "--config is required"},
+		{"list without user", []string{"list", "--config", path}, "give --user"},
+		{"list --all", []string{"list", "--config", path, "--all"}, "give --user"},
+		{"revoke without target", []string{"revoke", "--config", path}, "give --user"},
+		{"revoke --user and --all", []string{"revoke", "--config", path, "--user", "kakao:1", "--all"}, "give --user"},
+		{"user without provider", []string{"revoke", "--config", path, "--user", "1"}, "want PROVIDER:SUBJECT"},
+		{"unknown flag", []string{"revoke", "--config", path, "--user", "kakao:1", "--force"}, "flag provided but not defined: -force"},
+		{"flag without value", []string{"list", "--config", path, "--user"}, "flag needs an argument: -user"},
+		{"missing config file", []string{"revoke", "--config", missing, "--user", "kakao:1"}, "missing.yaml"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := runCLI(append([]string{"sessions"}, tc.args...)...)
+			if code != 1 {
+				t.Errorf("exit %d, want 1", code)
+			}
+			if !strings.Contains(errOut, tc.msg) {
+				t.Errorf("stderr %q, want it to contain %q", errOut, tc.msg)
+			}
+			if out != "" {
+				t.Errorf("stdout %q, want nothing", out)
+			}
+		})
+	}
+	// None of the refused commands touched the store.
+	if n := liveCount(t, r, "kakao:1"); n != 1 {
+		t.Errorf("after refused commands: %d sessions, want 1", n)
+	}
+
+	code, _, errOut := runCLI("sessions", "revoke", "-h")
+	if code != 0 || !strings.Contains(errOut, "-user") {
+		t.Errorf("revoke -h: exit %d, stderr %q; want 0 and the flags", code, errOut)
+	}
+}
+
+// TestSessionsStoreDown: the CLI reports an unreachable Redis as an error
+// and an exit code, quickly, without a stack trace.
+func TestSessionsStoreDown(t *testing.T) {
+	srv := redistest.Start(t)
+	path := writeConfig(t, cliConfig{redisAddr: srv.Addr})
+	srv.Stop()
+	for _, verb := range []string{"list", "revoke"} {
+		start := time.Now()
+		code, out, errOut := runCLI("sessions", verb, "--config", path, "--user", "kakao:1")
+		if code != 1 || out != "" || !strings.Contains(errOut, "unavailable") {
+			t.Errorf("%s with Redis down: exit %d, stdout %q, stderr %q; want 1 and an unavailable error", verb, code, out, errOut)
+		}
+		if d := time.Since(start); d > 20*time.Second {
+			t.Errorf("%s with Redis down took %v", verb, d)
+		}
+	}
+}

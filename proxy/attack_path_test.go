@@ -1,0 +1,148 @@
+package proxy_test
+
+import (
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+	"testing"
+
+	"github.com/socialgate/socialgate/proxy"
+)
+
+// pathPayloads are request-targets, sent byte for byte, that try to reach
+// /private through /public or make the gateway and an upstream disagree
+// about the path.
+var pathPayloads = []string{
+	// The issue's list.
+	"/public/../private", "/public%2f..%2fprivate", "//private", "/public/..;/private",
+	"/public%23x", "/public%5c..", "/public/%00",
+	// Dot-segments, plain, encoded, double-encoded and disguised.
+	"/public/..%2fprivate", "/public%2F..%2Fprivate", "/public/%2e%2e/private", "/public/%2E%2E/private",
+	"/public/.%2e/private", "/public/%2e./private", "/public/%2e%2e%2fprivate", "/public/%2e%2e%5cprivate",
+	"/public/%252e%252e/private", "/public/%252f../private", "/public/..%252fprivate", "/public%2f%2e%2e%2fprivate",
+	"/public/%c0%ae%c0%ae/private", "/public/%u002e%u002e/private", "/public/.../private", "/public/.. /private",
+	"/public/..%20/private", "/public/%20../private", "/public/..%09/private", "/public/..%00/private",
+	"/public/..%0a/private", "/public/%2e%2e;/private", "/public/.;/../private", "/public/..;x=1/private",
+	"/public;/../private", "/public/x/../../private", "/public/./../private", "/public//../private",
+	"/public/.%00./private", "/./private", "///private", "//private/", "/public/..",
+	// Separators the gateway must not read differently from an upstream.
+	"/public%23/../private", "/public%3f/../private", "/public?/../private", "/public#/../private",
+	"/public%5c..%5cprivate", `/public\..\private`, `/public/..\/private`, "/public/%00/../private",
+	"/public%00/private", "/public/..\xe2\x88\x95private", "/public/%e2%88%95..%e2%88%95private",
+	"/public/%ef%bc%8f..%ef%bc%8fprivate", "/public/..%ef%bc%8fprivate",
+	// Case and absolute-form.
+	"/PUBLIC/../private", "/public/../PRIVATE", "http://127.0.0.1/private", "http://127.0.0.1/public/../private",
+	"HTTP://127.0.0.1/public/%2e%2e/private",
+	// /private itself, spelt differently.
+	"/%70rivate", "/pr%69vate", "/private", "/private/", "/private;x", "/private%3bx", "/private%2F",
+	"/private/%2e%2e/public", "/private/..;/public", "*",
+}
+
+// underPrivate reports whether an upstream that decodes p once more and
+// resolves dot-segments would serve it from /private.
+func underPrivate(p string) bool {
+	if d, err := url.PathUnescape(p); err == nil {
+		p = d
+	}
+	p = path.Clean("/" + strings.ReplaceAll(p, `\`, "/"))
+	return p == "/private" || strings.HasPrefix(p, "/private/") || strings.HasPrefix(p, "/private;")
+}
+
+// TestAttackPathAmbiguity: no payload reaches the protected upstream
+// without a session, in a gateway that protects "/" and one that does
+// not; whatever reaches the public upstream means a public path to it too.
+func TestAttackPathAmbiguity(t *testing.T) {
+	configs := []struct {
+		name string
+		// routes builds the gateway's routes on the two upstreams.
+		routes func(pub, priv *upstreamLog) []proxy.Route
+		// publicOK reports whether a path the public upstream got is one
+		// it may get.
+		publicOK func(p string) bool
+	}{
+		{"protected root", attackRoutes, func(p string) bool {
+			d, _ := url.PathUnescape(p)
+			d = path.Clean(d)
+			return d == "/public" || strings.HasPrefix(d, "/public/") || strings.HasPrefix(d, "/public;")
+		}},
+		{"public root", func(pub, priv *upstreamLog) []proxy.Route {
+			return []proxy.Route{
+				{Name: "site", Path: "/", URL: pub.url(), Public: true},
+				{Name: "private", Path: "/private", URL: priv.url()},
+			}
+		}, func(p string) bool { return !underPrivate(p) }},
+	}
+	for _, cfg := range configs {
+		t.Run(cfg.name, func(t *testing.T) {
+			a := &attackGateway{public: newUpstreamLog(t, "public"), private: newUpstreamLog(t, "private")}
+			a.gateway = newGateway(t, gatewayConfig{routes: func(string) []proxy.Route { return cfg.routes(a.public, a.private) }})
+			a.addr = strings.TrimPrefix(a.URL, "http://")
+			for _, target := range pathPayloads {
+				resp := rawRequest(t, a.addr, rawGet(target))
+				if resp.Status >= 500 {
+					t.Errorf("GET %q: status %d, want a 4xx or a redirect", target, resp.Status)
+				}
+				if got := a.private.take(); len(got) > 0 {
+					t.Errorf("GET %q reached the protected upstream without a session as %q", target, got[0].RequestURI)
+				}
+				for _, r := range a.public.take() {
+					if !cfg.publicOK(r.Path) || !cfg.publicOK(strings.SplitN(r.RequestURI, "?", 2)[0]) {
+						t.Errorf("GET %q reached the public upstream as %q, which it may read as protected", target, r.RequestURI)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestAttackPathForwardedAsMatched: the upstream gets the cleaned path
+// the gateway routed on, Hangul and legitimate escapes intact, and the
+// query as it came.
+func TestAttackPathForwardedAsMatched(t *testing.T) {
+	a := newAttackGateway(t, gatewayConfig{})
+	tests := []struct{ target, want string }{
+		{"/public/x", "/public/x"},
+		{"//public//x/./y", "/public/x/y"},
+		{"/public/a/b/../c/", "/public/a/c/"},
+		{"/public/%ED%95%9C%EA%B8%80?q=%ED%95%9C&x=a%2Fb", "/public/%ED%95%9C%EA%B8%80?q=%ED%95%9C&x=a%2Fb"},
+		{"/public/\xed\x95\x9c", "/public/%ED%95%9C"},
+		{"/public/my%20report.pdf", "/public/my%20report.pdf"},
+		{"/public;jsessionid=1", "/public;jsessionid=1"},
+		// Routed and forwarded decoded: ';' ends a segment for the prefix
+		// match too, so it cannot move a request across routes.
+		{"/public/a%3Bb", "/public/a;b"},
+		{"/public/a?back=//x/../y", "/public/a?back=//x/../y"},
+	}
+	for _, tt := range tests {
+		resp := rawRequest(t, a.addr, rawGet(tt.target))
+		got := a.public.take()
+		if resp.Status != http.StatusOK || len(got) != 1 {
+			t.Errorf("GET %q: status %d, %d upstream requests; want 200 and 1", tt.target, resp.Status, len(got))
+			continue
+		}
+		if got[0].RequestURI != tt.want {
+			t.Errorf("GET %q: upstream got %q, want %q", tt.target, got[0].RequestURI, tt.want)
+		}
+	}
+}
+
+// TestAttackPathLookalikesRefused: characters that a normalising (NFKC) or
+// best-fit code-page upstream reads as '/', '\' or '.' get 400 before
+// routing: "/public/..／private" is one segment here and /private there.
+func TestAttackPathLookalikesRefused(t *testing.T) {
+	a := newAttackGateway(t, gatewayConfig{})
+	for _, target := range []string{
+		"/public/..%EF%BC%8Fprivate", "/public/..\xef\xbc\x8fprivate", "/public/%EF%BC%8E%EF%BC%8E/private",
+		"/public/..%E2%82%A9private", "/public/%E2%82%A9..%E2%82%A9private", "/public/..%C2%A5private",
+		"/public/..%E2%88%95private", "/public/..%EF%BC%BCprivate", "/public/%E2%80%A4%E2%80%A4/private",
+		"/public/%EF%B9%92%EF%B9%92/private", "/public/..%EF%B9%A8private", "/public/..%E2%81%84private",
+	} {
+		if resp := rawRequest(t, a.addr, rawGet(target)); resp.Status != http.StatusBadRequest {
+			t.Errorf("GET %q: status %d, want 400", target, resp.Status)
+		}
+		if n := len(a.public.take()) + len(a.private.take()); n > 0 {
+			t.Errorf("GET %q reached an upstream", target)
+		}
+	}
+}
