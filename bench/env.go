@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -140,7 +141,8 @@ func waitRedis(ctx context.Context, c *redis.Client) error {
 }
 
 // startTarget runs `bench target KIND` with the shared addresses. kind
-// "redis-cache" is the Redis store with the local session cache on.
+// "redis-cache" is the Redis store with the local session cache on,
+// "bare-pool" the bare proxy with a buffer pool.
 func (e *env) startTarget(kind string, extra ...string) (*proc, error) {
 	ep, err := json.Marshal(e.fake.Endpoints())
 	if err != nil {
@@ -149,6 +151,9 @@ func (e *env) startTarget(kind string, extra ...string) (*proc, error) {
 	store := kind
 	args := []string{"-upstream", "http://" + e.upstream.addr, "-endpoints", string(ep)}
 	switch kind {
+	case "bare-pool":
+		store = "bare"
+		args = append(args, "-pool")
 	case "redis-cache":
 		store = "redis"
 		args = append(args, "-cache-ttl", e.c.cacheTTL.String())
@@ -176,7 +181,7 @@ func (e *env) measureTarget(ctx context.Context, kind string, round int) (result
 	defer p.stop()
 	base := "http://" + p.addr
 	l := e.newLoad(base+"/app/보고서?id=3", http.StatusOK, p.pid())
-	if kind != "bare" {
+	if !strings.HasPrefix(kind, "bare") {
 		cookie, err := login(ctx, &http.Client{Timeout: requestTimeout}, base)
 		if err != nil {
 			return result{}, err

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 )
@@ -42,11 +43,11 @@ func printRound(out io.Writer, round int, rows []result) {
 }
 
 // printSummary prints the mean ratio of each target to the bare proxy over
-// the rounds, against the budget.
+// the rounds, against the budget, and to bare-pool when it ran.
 func printSummary(out io.Writer, rounds [][]result) {
 	type acc struct {
-		cpu, p99, us float64
-		n            int
+		cpu, p99, us, pool float64
+		n                  int
 	}
 	sums := map[string]*acc{}
 	var order []string
@@ -55,6 +56,7 @@ func printSummary(out io.Writer, rounds [][]result) {
 		if !ok {
 			return
 		}
+		pool, hasPool := find(row, "bare-pool")
 		for _, r := range row {
 			a := sums[r.target]
 			if a == nil {
@@ -65,6 +67,9 @@ func printSummary(out io.Writer, rounds [][]result) {
 			a.cpu += ratio(r.cpuPerReq(0), bare.cpuPerReq(0))
 			a.p99 += ratio(r.p99, bare.p99)
 			a.us += us(r.cpuPerReq(0))
+			if hasPool {
+				a.pool += ratio(r.cpuPerReq(0), pool.cpuPerReq(0))
+			}
 			a.n++
 		}
 	}
@@ -74,13 +79,21 @@ func printSummary(out io.Writer, rounds [][]result) {
 			continue
 		}
 		a := sums[t]
-		cpu, p99 := a.cpu/float64(a.n), a.p99/float64(a.n)
-		budget := budgetCPURedis
-		if t == "memory" {
-			budget = budgetCPUMemory
+		n := float64(a.n)
+		cpu, p99 := a.cpu/n, a.p99/n
+		var budget string
+		switch {
+		case t == "memory":
+			budget = fmt.Sprintf(" (budget %.2f×: %s)", budgetCPUMemory, verdict(cpu <= budgetCPUMemory))
+		case strings.HasPrefix(t, "redis"):
+			budget = fmt.Sprintf(" (budget %.2f×: %s)", budgetCPURedis, verdict(cpu <= budgetCPURedis))
 		}
-		fmt.Fprintf(out, "  %-12s CPU %.1f µs/req = %.2f× bare (budget %.2f×: %s)   p99 %.2f× bare (budget %.2f×: %s)\n",
-			t, a.us/float64(a.n), cpu, budget, verdict(cpu <= budget), p99, budgetP99, verdict(p99 <= budgetP99))
+		var vsPool string
+		if a.pool > 0 && t != "bare-pool" {
+			vsPool = fmt.Sprintf(", %.2f× bare-pool", a.pool/n)
+		}
+		fmt.Fprintf(out, "  %-12s CPU %6.1f µs/req = %.2f× bare%s%s;  p99 %.2f× bare (budget %.2f×: %s)\n",
+			t, a.us/n, cpu, budget, vsPool, p99, budgetP99, verdict(p99 <= budgetP99))
 	}
 }
 

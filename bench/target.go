@@ -20,6 +20,7 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/socialgate/socialgate/providers"
@@ -57,6 +58,7 @@ type targetConfig struct {
 	sessions   int
 	cookies    string
 	cpuprofile string
+	pool       bool // bare: recycle copy buffers as socialgate does
 }
 
 func parseTargetFlags(args []string) (targetConfig, error) {
@@ -73,6 +75,7 @@ func parseTargetFlags(args []string) (targetConfig, error) {
 	fs.IntVar(&c.sessions, "sessions", 0, "create this many sessions through the Manager before serving")
 	fs.StringVar(&c.cookies, "cookies", "", "write the created sessions' Cookie header values to this `file`")
 	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of the serving time to this `file`")
+	fs.BoolVar(&c.pool, "pool", false, "bare: use a buffer pool")
 	if err := fs.Parse(args[1:]); err != nil {
 		return c, err
 	}
@@ -111,7 +114,7 @@ func runTarget(ctx context.Context, args []string) error {
 		}
 		if c.kind == "bare" {
 			ready()
-			return serveHTTP(ctx, ln, bareProxy(up))
+			return serveHTTP(ctx, ln, bareProxy(up, c.pool))
 		}
 		return serveGateway(ctx, ln, c, up, ready)
 	})
@@ -121,20 +124,37 @@ func runTarget(ctx context.Context, args []string) error {
 // shows it (X-Forwarded-* set, default buffers), with the idle-connection
 // pool socialgate's transport has. http.DefaultTransport keeps only 2 idle
 // connections per host, so under 32 connections it would dial the upstream
-// for most requests and measure TCP handshakes, not proxying.
-func bareProxy(up *url.URL) http.Handler {
+// for most requests and measure TCP handshakes, not proxying. With pool it
+// also recycles its copy buffers, as socialgate does: the fairest floor.
+func bareProxy(up *url.URL, pool bool) http.Handler {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConns = 1024
 	t.MaxIdleConnsPerHost = 256
 	t.IdleConnTimeout = 90 * time.Second
-	return &httputil.ReverseProxy{
+	rp := &httputil.ReverseProxy{
 		Transport: t,
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(up)
 			pr.SetXForwarded()
 		},
 	}
+	if pool {
+		rp.BufferPool = &bufferPool{}
+	}
+	return rp
 }
+
+// bufferPool is the same pool socialgate's proxy uses.
+type bufferPool struct{ p sync.Pool }
+
+func (b *bufferPool) Get() []byte {
+	if v, ok := b.p.Get().(*[]byte); ok {
+		return *v
+	}
+	return make([]byte, 32<<10)
+}
+
+func (b *bufferPool) Put(buf []byte) { b.p.Put(&buf) }
 
 // serveGateway wires a proxy.Server the way cmd/socialgate/wire.go does:
 // the store, a Manager, the cookies, one provider (the fake Kakao) and one

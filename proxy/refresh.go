@@ -81,8 +81,9 @@ func (s *Server) refresh(ctx context.Context, sess *session.Session) *session.Se
 			_ = l.Unlock(uctx, key)
 		}()
 		// Another replica may have finished a refresh just before we got
-		// the lock: read again so we do not spend a rotated refresh token.
-		if fresh, err := s.sessions.Get(ctx, sess.ID); err == nil {
+		// the lock: read again, from the store and not a replica's session
+		// cache, so we do not spend a rotated refresh token.
+		if fresh, err := s.sessions.Reload(ctx, sess.ID); err == nil {
 			if !s.refreshDue(fresh) {
 				return fresh
 			}

@@ -5,14 +5,12 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/socialgate/socialgate/providers/providertest"
 	"github.com/socialgate/socialgate/proxy"
 	"github.com/socialgate/socialgate/session"
-	"github.com/socialgate/socialgate/session/redistest"
 )
 
 // refreshCalls are the token requests with grant_type=refresh_token that
@@ -264,85 +262,4 @@ func apiStatus(t *testing.T, u, cookie string) int {
 	}
 	resp.Body.Close()
 	return resp.StatusCode
-}
-
-// TestRefreshOnce fires many requests at a session whose token is due, at
-// once, on one gateway and on two replicas sharing Redis: exactly one
-// refresh reaches the provider and every request is served. Kakao would
-// refuse a second refresh with a rotated token and end the session.
-func TestRefreshOnce(t *testing.T) {
-	for _, tc := range []struct {
-		name     string
-		replicas int
-		store    string
-	}{
-		{"one gateway, memory", 1, "memory"},
-		{"one gateway, redis", 1, "redis"},
-		{"two gateways, one redis", 2, "redis"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			cfg := gatewayConfig{store: tc.store, refresh: time.Minute}
-			if tc.store == "redis" {
-				cfg.redisAddr = redistest.Start(t).Addr
-			}
-			gs := []*gateway{newGateway(t, cfg)}
-			for len(gs) < tc.replicas {
-				c := cfg
-				c.fakes, c.now = gs[0].fakes, gs[0].now
-				gs = append(gs, newGateway(t, c))
-			}
-			g := gs[0]
-			u := providertest.DefaultUsers("kakao")[0]
-			user := "kakao:" + u.ID
-			b := newBrowser(t)
-			g.login(b, "kakao", u.ID, g.URL+"/app/")
-			cookie := sessionCookie(t, b, g)
-			s0 := userSession(t, g, user)
-
-			// The provider is slow, so the refresh is still in flight
-			// while the other requests arrive.
-			g.fakes["kakao"].SetLatency(300 * time.Millisecond)
-			g.now.Advance(s0.TokenExpiry.Sub(g.now.Now()) + time.Second)
-			const perGateway = 6
-			var wg sync.WaitGroup
-			statuses := make(chan int, perGateway*len(gs))
-			for i := range perGateway * len(gs) {
-				target := gs[i%len(gs)].URL + "/oauth2/userinfo"
-				wg.Go(func() {
-					req, _ := http.NewRequest(http.MethodGet, target, nil)
-					req.Header.Set("Cookie", cookie)
-					resp, err := http.DefaultClient.Do(req)
-					if err != nil {
-						t.Errorf("GET %s: %v", target, err)
-						return
-					}
-					resp.Body.Close()
-					statuses <- resp.StatusCode
-				})
-			}
-			wg.Wait()
-			close(statuses)
-			for s := range statuses {
-				if s != http.StatusOK {
-					t.Errorf("concurrent request: status %d, want 200", s)
-				}
-			}
-			if n := len(refreshCalls(g.fakes["kakao"])); n != 1 {
-				t.Errorf("refreshes: got %d, want exactly 1", n)
-			}
-			s1 := userSession(t, g, user)
-			if s1.AccessToken == s0.AccessToken {
-				t.Errorf("the refreshed token was not stored")
-			}
-			g.fakes["kakao"].SetLatency(0)
-			for _, gw := range gs {
-				if status := apiStatus(t, gw.URL+"/oauth2/userinfo", cookie); status != http.StatusOK {
-					t.Errorf("after the refresh, %s: %d, want 200", gw.URL, status)
-				}
-			}
-			if n := len(refreshCalls(g.fakes["kakao"])); n != 1 {
-				t.Errorf("refreshes after the refreshed token is stored: got %d, want 1", n)
-			}
-		})
-	}
 }

@@ -136,7 +136,7 @@ func (s *Server) revokeTokens(ctx context.Context, ended []*session.Session) {
 		}
 		tok := providers.Tokens{AccessToken: sess.AccessToken, RefreshToken: sess.RefreshToken, IDToken: sess.IDToken}
 		user := sess.User()
-		func() {
+		go func() {
 			defer func() { <-s.revokeSlots }()
 			rctx, cancel := context.WithTimeout(bg, s.opts.ProviderTimeout)
 			defer cancel()

@@ -142,18 +142,22 @@ func (u *upstreams) rewrite(pr *httputil.ProxyRequest) {
 	stripForwarded(h)
 	stripGatewayCookies(h, u.s.cookies.IsGatewayCookie)
 
+	// One backing array for the four values: one allocation, not four.
+	vals := [...]string{"", st.fwd.Host, st.fwd.Proto, requestID(pr.In.Context())}
+	v := vals[:]
 	// X-Forwarded-For: keep the chain only when it came from a trusted proxy.
-	clientIP := st.fwd.ClientIP.String()
 	if prior := pr.In.Header["X-Forwarded-For"]; len(prior) > 0 && u.s.trustedPeer(pr.In) {
 		if host, _, err := net.SplitHostPort(pr.In.RemoteAddr); err == nil {
-			h["X-Forwarded-For"] = []string{strings.Join(prior, ", ") + ", " + host}
+			v[0] = strings.Join(prior, ", ") + ", " + host
+			h["X-Forwarded-For"] = v[0:1:1]
 		}
 	} else if st.fwd.ClientIP.IsValid() {
-		h["X-Forwarded-For"] = []string{clientIP}
+		v[0] = st.fwd.ClientIP.String()
+		h["X-Forwarded-For"] = v[0:1:1]
 	}
-	h["X-Forwarded-Host"] = []string{st.fwd.Host}
-	h["X-Forwarded-Proto"] = []string{st.fwd.Proto}
-	h["X-Request-Id"] = []string{requestID(pr.In.Context())}
+	h["X-Forwarded-Host"] = v[1:2:2]
+	h["X-Forwarded-Proto"] = v[2:3:3]
+	h["X-Request-Id"] = v[3:4:4]
 	if st.sess != nil {
 		setIdentityHeaders(h, identityOf(st.sess), st.rt.enc, st.rt.PassAccessToken)
 	}

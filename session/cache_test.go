@@ -272,7 +272,7 @@ func TestCacheRevocationAcrossReplicas(t *testing.T) {
 			revoked := time.Now()
 			time.Sleep(time.Until(revoked.Add(time.Second)))
 			if got, err := b.Get(ctx, s.ID); !errors.Is(err, ErrNotFound) {
-				t.Errorf("replica b, 1s after %s on a: got %v, %v; want ErrNotFound", tt.name, got, err)
+				t.Errorf("replica b, 1s after %s on a: got session %v, error %v; want ErrNotFound", tt.name, got != nil, err)
 			}
 			deadline := time.Now().Add(10 * time.Second)
 			for cached(b, s.ID) && time.Now().Before(deadline) {
@@ -331,12 +331,12 @@ func TestCacheFailsSafeWhenRedisGoesAway(t *testing.T) {
 	stopped := time.Now()
 	time.Sleep(time.Until(stopped.Add(time.Second)))
 	if got, err := b.Get(ctx, s.ID); !errors.Is(err, ErrUnavailable) {
-		t.Errorf("1s after Redis stopped: got %v, %v; want ErrUnavailable, not a cached answer", got, err)
+		t.Errorf("1s after Redis stopped: got session %v, error %v; want ErrUnavailable, not a cached answer", got != nil, err)
 	}
 	srv.Restart() // empty: every session is gone, and no message said so
 	waitTrusted(t, b)
 	if got, err := b.Get(ctx, s.ID); !errors.Is(err, ErrNotFound) {
-		t.Errorf("after Redis came back empty: got %v, %v; want ErrNotFound", got, err)
+		t.Errorf("after Redis came back empty: got session %v, error %v; want ErrNotFound", got != nil, err)
 	}
 }
 

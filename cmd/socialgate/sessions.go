@@ -12,10 +12,12 @@ import (
 	"time"
 
 	"github.com/socialgate/socialgate/config"
+	"github.com/socialgate/socialgate/session"
 )
 
 // sessions lists or revokes sessions in the configured store. Against Redis
-// a revocation is seen by every replica at once: there is no other copy.
+// a revocation is seen by every replica within a second: the store has the
+// only durable copy, and replicas that cache sessions hear of it.
 func sessions(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || (args[0] != "list" && args[0] != "revoke") {
 		return errors.New("sessions: want 'list' or 'revoke'")
@@ -47,6 +49,13 @@ func sessions(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer store.Close()
+	// Revoking through a Manager also tells every replica's session cache
+	// (session.cache_ttl); this one needs no cache of its own.
+	mgr, err := session.NewManager(session.ManagerOptions{Store: store})
+	if err != nil {
+		return err
+	}
+	defer mgr.Close()
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 
@@ -64,13 +73,13 @@ func sessions(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			fmt.Fprintf(stderr, "%s: no live sessions\n", *user)
 		}
 	case *all:
-		n, err := store.DeleteAll(ctx)
+		n, err := mgr.EndAll(ctx)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "revoked %d sessions\n", n)
 	default:
-		n, err := store.DeleteUser(ctx, *user)
+		n, err := mgr.EndUser(ctx, *user)
 		if err != nil {
 			return err
 		}

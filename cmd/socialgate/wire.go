@@ -18,10 +18,15 @@ import (
 // gateway is a configured proxy.Server and what it must close.
 type gateway struct {
 	*proxy.Server
-	store session.Store
+	sessions *session.Manager
+	store    session.Store
 }
 
-func (g *gateway) Close() error { return g.store.Close() }
+// Close stops the session cache's invalidation link, then the store.
+func (g *gateway) Close() error {
+	_ = g.sessions.Close()
+	return g.store.Close()
+}
 
 // newGateway turns a valid config into the packages' Options.
 func newGateway(cfg *config.Config, log *slog.Logger) (*gateway, error) {
@@ -29,24 +34,34 @@ func newGateway(cfg *config.Config, log *slog.Logger) (*gateway, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv, err := newServer(cfg, store, log)
+	mgr, err := newManager(cfg, store)
 	if err != nil {
 		_ = store.Close()
 		return nil, err
 	}
-	return &gateway{Server: srv, store: store}, nil
+	srv, err := newServer(cfg, mgr, log)
+	if err != nil {
+		_ = mgr.Close()
+		_ = store.Close()
+		return nil, err
+	}
+	return &gateway{Server: srv, sessions: mgr, store: store}, nil
 }
 
-func newServer(cfg *config.Config, store session.Store, log *slog.Logger) (*proxy.Server, error) {
-	mgr, err := session.NewManager(session.ManagerOptions{
+// newManager applies the session rules of cfg to store. With
+// session.cache_ttl set, replicas keep recently used sessions in memory and
+// hear sign-outs and revocations from each other through the store.
+func newManager(cfg *config.Config, store session.Store) (*session.Manager, error) {
+	return session.NewManager(session.ManagerOptions{
 		Store:         store,
 		Lifetime:      cfg.Session.Lifetime,
 		IdleTimeout:   cfg.Session.IdleTimeout,
 		TouchInterval: cfg.Session.TouchInterval,
+		CacheTTL:      cfg.Session.CacheTTL,
 	})
-	if err != nil {
-		return nil, err
-	}
+}
+
+func newServer(cfg *config.Config, mgr *session.Manager, log *slog.Logger) (*proxy.Server, error) {
 	cookies, err := newCookies(cfg)
 	if err != nil {
 		return nil, err
