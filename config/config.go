@@ -71,6 +71,9 @@ type Server struct {
 	// ShutdownTimeout is how long a graceful shutdown waits for requests in
 	// flight. Default 15s; zero means do not wait.
 	ShutdownTimeout time.Duration
+	// ProviderTimeout bounds each call to a provider (token, profile,
+	// refresh, revoke). Default 10s.
+	ProviderTimeout time.Duration
 }
 
 // Cookie configures the session cookie.
@@ -112,6 +115,12 @@ type Session struct {
 	// CacheTTL is how long a replica may cache a session locally; zero (the
 	// default) means no local cache.
 	CacheTTL time.Duration
+	// RefreshBefore refreshes a provider access token this long before it
+	// expires, when the provider issued a refresh token. Default 1m.
+	RefreshBefore time.Duration
+	// RevokeProviderTokens revokes the provider's tokens at sign-out (in
+	// the background; sign-out never waits for the provider). Default false.
+	RevokeProviderTokens bool
 	// Redis is used when Store is StoreRedis.
 	Redis Redis
 }

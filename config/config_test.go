@@ -97,11 +97,12 @@ func TestDefaults(t *testing.T) {
 			ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 			WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second,
 			MaxHeaderBytes: 65536, ShutdownTimeout: 15 * time.Second,
+			ProviderTimeout: 10 * time.Second,
 		},
 		Cookie: Cookie{Name: "_socialgate", Secret: secret32, Secure: true, SameSite: http.SameSiteLaxMode},
 		Session: Session{
 			Store: StoreMemory, Lifetime: 168 * time.Hour, IdleTimeout: 24 * time.Hour,
-			TouchInterval: time.Minute,
+			TouchInterval: time.Minute, RefreshBefore: time.Minute,
 			Redis: Redis{
 				KeyPrefix: "socialgate:", DialTimeout: 2 * time.Second,
 				ReadTimeout: time.Second, WriteTimeout: time.Second,

@@ -56,6 +56,7 @@ func (d *decoder) server(n ast.Node, path string, s *Server) {
 		"idle_timeout":        d.duration(&s.IdleTimeout),
 		"max_header_bytes":    d.integer(&s.MaxHeaderBytes),
 		"shutdown_timeout":    d.duration(&s.ShutdownTimeout),
+		"provider_timeout":    d.duration(&s.ProviderTimeout),
 	})
 }
 
@@ -75,11 +76,13 @@ func (d *decoder) cookie(n ast.Node, path string, c *Cookie) {
 func (d *decoder) session(n ast.Node, path string, s *Session) {
 	r := &s.Redis
 	d.mapping(n, path, fields{
-		"store":          d.str(&s.Store),
-		"lifetime":       d.duration(&s.Lifetime),
-		"idle_timeout":   d.duration(&s.IdleTimeout),
-		"touch_interval": d.duration(&s.TouchInterval),
-		"cache_ttl":      d.duration(&s.CacheTTL),
+		"store":                  d.str(&s.Store),
+		"lifetime":               d.duration(&s.Lifetime),
+		"idle_timeout":           d.duration(&s.IdleTimeout),
+		"touch_interval":         d.duration(&s.TouchInterval),
+		"cache_ttl":              d.duration(&s.CacheTTL),
+		"refresh_before":         d.duration(&s.RefreshBefore),
+		"revoke_provider_tokens": d.boolean(&s.RevokeProviderTokens),
 		"redis": func(v ast.Node, p string) {
 			d.mapping(v, p, fields{
 				"addrs":                  d.strList(&r.Addrs),

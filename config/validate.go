@@ -132,6 +132,8 @@ func (d *decoder) validateServer(s *Server) *url.URL {
 	orDefault(d, "server.idle_timeout", &s.IdleTimeout, 120*time.Second)
 	orDefault(d, "server.max_header_bytes", &s.MaxHeaderBytes, 64<<10)
 	orDefault(d, "server.shutdown_timeout", &s.ShutdownTimeout, 15*time.Second)
+	orDefault(d, "server.provider_timeout", &s.ProviderTimeout, 10*time.Second)
+	d.atLeast("server.provider_timeout", s.ProviderTimeout, time.Millisecond)
 	// Without a header timeout a slow client holds a connection forever.
 	d.atLeast("server.read_header_timeout", s.ReadHeaderTimeout, time.Nanosecond)
 	d.atLeast("server.read_timeout", s.ReadTimeout, 0)
@@ -256,6 +258,8 @@ func (d *decoder) validateSession(s *Session) {
 		d.errorf("session.touch_interval", "must be shorter than session.idle_timeout (%v), or busy sessions expire", s.IdleTimeout)
 	}
 	d.atLeast("session.cache_ttl", s.CacheTTL, 0)
+	orDefault(d, "session.refresh_before", &s.RefreshBefore, time.Minute)
+	d.atLeast("session.refresh_before", s.RefreshBefore, time.Second)
 	d.validateRedis(&s.Redis, s.Store == StoreRedis)
 }
 

@@ -76,21 +76,24 @@ func newServer(cfg *config.Config, mgr *session.Manager, log *slog.Logger) (*pro
 	}
 	s := cfg.Server
 	return proxy.New(proxy.Options{
-		PublicURL:         s.PublicURL,
-		Listen:            s.Listen,
-		TrustedProxies:    s.TrustedProxies,
-		Providers:         provs,
-		Sessions:          mgr,
-		Cookies:           cookies,
-		Routes:            routes,
-		AllowedHosts:      cfg.Redirects.AllowedHosts,
-		Logger:            log,
-		ReadHeaderTimeout: s.ReadHeaderTimeout,
-		ReadTimeout:       s.ReadTimeout,
-		WriteTimeout:      s.WriteTimeout,
-		IdleTimeout:       s.IdleTimeout,
-		ShutdownTimeout:   s.ShutdownTimeout,
-		MaxHeaderBytes:    s.MaxHeaderBytes,
+		PublicURL:            s.PublicURL,
+		Listen:               s.Listen,
+		TrustedProxies:       s.TrustedProxies,
+		Providers:            provs,
+		Sessions:             mgr,
+		Cookies:              cookies,
+		Routes:               routes,
+		AllowedHosts:         cfg.Redirects.AllowedHosts,
+		Logger:               log,
+		ReadHeaderTimeout:    s.ReadHeaderTimeout,
+		ReadTimeout:          s.ReadTimeout,
+		WriteTimeout:         s.WriteTimeout,
+		IdleTimeout:          s.IdleTimeout,
+		ShutdownTimeout:      s.ShutdownTimeout,
+		MaxHeaderBytes:       s.MaxHeaderBytes,
+		ProviderTimeout:      s.ProviderTimeout,
+		RefreshBefore:        cfg.Session.RefreshBefore,
+		RevokeProviderTokens: cfg.Session.RevokeProviderTokens,
 	})
 }
 
@@ -170,6 +173,7 @@ func newProviders(cfg *config.Config) ([]proxy.Provider, error) {
 			},
 			TrustEmail: p.TrustEmail,
 			OIDC:       p.OIDC,
+			Timeout:    cfg.Server.ProviderTimeout,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("provider %s: %w", p.Name, err)
