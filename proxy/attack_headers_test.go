@@ -249,8 +249,12 @@ func TestAttackRequestSmuggling(t *testing.T) {
 	}
 	for name, p := range payloads {
 		out := rawExchange(t, addr, p)
-		if strings.Contains(out, " 500 ") {
-			t.Errorf("%s: the gateway answered 500", name)
+		for _, line := range strings.Split(out, "\r\n") {
+			// A bad or cut-short body is the client's fault: 4xx, not 5xx;
+			// except 501, which RFC 9112 asks for an unknown coding.
+			if strings.HasPrefix(line, "HTTP/1.1 5") && !strings.HasPrefix(line, "HTTP/1.1 501") {
+				t.Errorf("%s: the gateway answered %q", name, line)
+			}
 		}
 		for _, r := range shared.take() {
 			if strings.HasPrefix(r.Path, "/private") {

@@ -142,8 +142,7 @@ func TestAttackNoSecretsInLogs(t *testing.T) {
 		foreign := a.callbackURL(newBrowser(t), kind, users[0].ID, "/private/x")
 		resp := b.do(http.MethodGet, foreign+"&error=server_error&error_description=token%3Dsecret-in-description", nil)
 		resp.Body.Close()
-		fa := send(t, http.MethodGet, a.URL+"/oauth2/auth", cookie, "application/json", "")
-		_ = fa
+		send(t, http.MethodGet, a.URL+"/oauth2/auth", cookie, "application/json", "")
 		req, _ := http.NewRequest(http.MethodGet, a.URL+"/oauth2/auth", nil)
 		req.Header.Set("Cookie", cookie)
 		req.Header.Set("X-Forwarded-Uri", "/oauth2/callback/"+kind+"?code=leaky-code-123456&state=%zz")

@@ -301,16 +301,32 @@ type identity struct {
 // control characters dropped): it is opaque ASCII, and encoding it would
 // corrupt it. Call stripIdentityHeaders first; this only sets canonical keys.
 func setIdentityHeaders(h http.Header, id identity, enc headerEncoding, passAccessToken bool) {
-	setOrDel(h, "X-Forwarded-User", enc.encodeID(id.User))
-	setOrDel(h, "X-Forwarded-Email", enc.encodeID(id.Email))
-	h.Set("X-Forwarded-Email-Verified", boolString(id.EmailVerified))
-	setOrDel(h, "X-Forwarded-Preferred-Username", enc.encode(id.Name))
-	setOrDel(h, "X-Forwarded-Provider", enc.encodeID(id.Provider))
+	// This runs on every proxied request: the values share one backing
+	// array, and the keys are canonical already (no h.Set).
+	v := make(headerValues, 0, 6)
+	v.setOrDel(h, "X-Forwarded-User", enc.encodeID(id.User))
+	v.setOrDel(h, "X-Forwarded-Email", enc.encodeID(id.Email))
+	v.setOrDel(h, "X-Forwarded-Email-Verified", boolString(id.EmailVerified))
+	v.setOrDel(h, "X-Forwarded-Preferred-Username", enc.encode(id.Name))
+	v.setOrDel(h, "X-Forwarded-Provider", enc.encodeID(id.Provider))
 	if passAccessToken {
-		setOrDel(h, "X-Forwarded-Access-Token", dropControls(id.AccessToken))
+		v.setOrDel(h, "X-Forwarded-Access-Token", dropControls(id.AccessToken))
 	} else {
-		h.Del("X-Forwarded-Access-Token")
+		delete(h, "X-Forwarded-Access-Token")
 	}
+}
+
+// headerValues is a backing array for the values of several headers.
+type headerValues []string
+
+// setOrDel is setOrDel for a canonical key k, with v kept in *hv.
+func (hv *headerValues) setOrDel(h http.Header, k, v string) {
+	if v == "" {
+		delete(h, k)
+		return
+	}
+	*hv = append(*hv, v)
+	h[k] = (*hv)[len(*hv)-1 : len(*hv) : len(*hv)]
 }
 
 // setAuthRequestHeaders sets the forward-auth answer headers of /oauth2/auth

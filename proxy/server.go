@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -217,7 +218,29 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.mux.ServeHTTP(w, r)
 		return
 	}
+	if r.Body != nil && r.Body != http.NoBody {
+		r.Body = &clientBody{ReadCloser: r.Body}
+	}
 	s.upstream.serve(w, r, cleaned)
+}
+
+// clientBody marks the errors of reading the client's request body, so
+// that a truncated or malformed body (a smuggling attempt, a client that
+// went away) is answered 400, not 502 as if the upstream had failed.
+type clientBody struct{ io.ReadCloser }
+
+// clientBodyError is a read error of the client's request body.
+type clientBodyError struct{ err error }
+
+func (e *clientBodyError) Error() string { return "reading request body: " + e.err.Error() }
+func (e *clientBodyError) Unwrap() error { return e.err }
+
+func (b *clientBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		err = &clientBodyError{err}
+	}
+	return n, err
 }
 
 func isGatewayPath(p string) bool {

@@ -46,12 +46,17 @@ func newUpstreams(s *Server, transport http.RoundTripper) *upstreams {
 			Rewrite:    u.rewrite,
 			Transport:  transport,
 			BufferPool: copyBuffers,
-			ErrorLog:  slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+			ErrorLog:   slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 			ModifyResponse: func(resp *http.Response) error {
 				um.observe(resp.StatusCode)
 				return nil
 			},
 			ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+				if cbe := (*clientBodyError)(nil); errors.As(err, &cbe) {
+					// The client's body was bad or cut short: its fault.
+					s.writeError(w, r, errorf(http.StatusBadRequest, "bad_request", cbe))
+					return
+				}
 				um.observe(0)
 				status := http.StatusBadGateway
 				if errors.Is(err, context.DeadlineExceeded) {
