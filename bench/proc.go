@@ -138,6 +138,15 @@ func memory(pid int) (hwm, rss int64, err error) {
 	return parseStatusMemory(b)
 }
 
+// resetPeakMemory makes VmHWM start again from the current RSS (Linux 4.0
+// and later), so that a peak measured afterwards excludes set-up work.
+func resetPeakMemory(pid int) error {
+	if err := os.WriteFile("/proc/"+strconv.Itoa(pid)+"/clear_refs", []byte("5"), 0); err != nil {
+		return fmt.Errorf("reset peak memory: %w", err)
+	}
+	return nil
+}
+
 // parseStatusMemory reads the "VmHWM:  1234 kB" and "VmRSS:" lines.
 func parseStatusMemory(b []byte) (hwm, rss int64, err error) {
 	found := 0

@@ -17,6 +17,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
+	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -58,7 +59,8 @@ type targetConfig struct {
 	sessions   int
 	cookies    string
 	cpuprofile string
-	pool       bool // bare: recycle copy buffers as socialgate does
+	pool       bool   // bare: recycle copy buffers as socialgate does
+	tokens     string // kakao, naver, google or mix: the sessions' token sizes
 }
 
 func parseTargetFlags(args []string) (targetConfig, error) {
@@ -76,6 +78,7 @@ func parseTargetFlags(args []string) (targetConfig, error) {
 	fs.StringVar(&c.cookies, "cookies", "", "write the created sessions' Cookie header values to this `file`")
 	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of the serving time to this `file`")
 	fs.BoolVar(&c.pool, "pool", false, "bare: use a buffer pool")
+	fs.StringVar(&c.tokens, "tokens", "mix", "token sizes of the created sessions: kakao, naver, google or mix")
 	if err := fs.Parse(args[1:]); err != nil {
 		return c, err
 	}
@@ -86,6 +89,8 @@ func parseTargetFlags(args []string) (targetConfig, error) {
 		return c, errors.New("target: -upstream is required")
 	case c.kind == "redis" && c.redis == "":
 		return c, errors.New("target: -redis is required")
+	case c.tokens != "mix" && c.tokens != "kakao" && c.tokens != "naver" && c.tokens != "google":
+		return c, fmt.Errorf("target: -tokens %q: want kakao, naver, google or mix", c.tokens)
 	}
 	return c, nil
 }
@@ -203,21 +208,29 @@ func serveGateway(ctx context.Context, ln net.Listener, c targetConfig, up *url.
 		return fmt.Errorf("target: %w", err)
 	}
 	if c.sessions > 0 {
-		if err := createSessions(ctx, mgr, cookies, c.sessions, c.cookies); err != nil {
+		if err := createSessions(ctx, mgr, cookies, c.sessions, c.tokens, c.cookies); err != nil {
 			return err
 		}
+		// Creating them in a burst leaves garbage a gateway that signed
+		// the same users in over hours would not have; the parent measures
+		// the peak from here on.
+		debug.FreeOSMemory()
 	}
 	ready()
 	return srv.Serve(ctx, ln)
 }
 
-// createSessions signs in n distinct users through the Manager, with
-// tokens of the sizes Google issues (the largest of the three providers),
-// and writes one Cookie header value per line to path.
-func createSessions(ctx context.Context, mgr *session.Manager, cookies *session.Cookies, n int, path string) error {
+// createSessions signs in n distinct users through the Manager, with the
+// token sizes of provider (mix: Kakao, Naver and Google in turn), and
+// writes one Cookie header value per line to path.
+func createSessions(ctx context.Context, mgr *session.Manager, cookies *session.Cookies, n int, provider, path string) error {
+	kinds := []string{provider}
+	if provider == "mix" {
+		kinds = []string{"kakao", "naver", "google"}
+	}
 	var out []string
 	for i := range n {
-		s, err := mgr.Create(ctx, realisticSession(i), "")
+		s, err := mgr.Create(ctx, realisticSession(kinds[i%len(kinds)], i), "")
 		if err != nil {
 			return fmt.Errorf("target: create session %d: %w", i, err)
 		}
@@ -238,23 +251,37 @@ func createSessions(ctx context.Context, mgr *session.Manager, cookies *session.
 	return nil
 }
 
-// realisticSession is user i as Google would sign them in: a 21-digit
-// subject, a Hangul name, a ya29. access token (~170 bytes), a 1// refresh
-// token (~100 bytes) and an RS256 id_token (~1000 bytes).
-func realisticSession(i int) *session.Session {
-	sub := fmt.Sprintf("1%020d", 10169484474386276+i)
-	return &session.Session{
-		Provider:      "google",
-		Subject:       sub,
-		Email:         "hong.gildong" + strconv.Itoa(i) + "@gmail.com",
-		EmailVerified: true,
-		Name:          "홍길동",
-		Picture:       "https://lh3.googleusercontent.com/a/ACg8ocJ" + randText(54) + "=s96-c",
-		AccessToken:   "ya29." + randText(160),
-		RefreshToken:  "1//0e" + randText(96),
-		IDToken:       randText(100) + "." + randText(620) + "." + randText(342),
-		TokenExpiry:   time.Now().Add(time.Hour),
+// realisticSession is user i of provider with the sizes the real providers
+// issue: Kakao a decimal ID and 54-character tokens (no id_token unless
+// OIDC is on, the default being off); Naver a 43-character ID, a ~120
+// character access token and a ~150 character refresh token; Google a
+// 21-digit subject, a ya29. access token (~165 bytes), a 1// refresh token
+// (~100 bytes) and an RS256 id_token (~1060 bytes).
+func realisticSession(provider string, i int) *session.Session {
+	s := &session.Session{Provider: provider, Name: "홍길동", EmailVerified: true,
+		TokenExpiry: time.Now().Add(time.Hour)}
+	switch provider {
+	case "kakao":
+		s.Subject = strconv.Itoa(3456789012 + i)
+		s.Email = "gildong" + strconv.Itoa(i) + "@kakao.com"
+		s.Picture = "http://k.kakaocdn.net/dn/" + randText(22) + "/img_640x640.jpg"
+		s.AccessToken, s.RefreshToken = randText(54), randText(54)
+		s.TokenExpiry = time.Now().Add(6 * time.Hour)
+	case "naver":
+		s.Subject = randText(43)
+		s.Email = "gildong" + strconv.Itoa(i) + "@naver.com"
+		s.EmailVerified = false
+		s.Picture = "https://phinf.pstatic.net/contact/2024/" + randText(24) + ".jpg"
+		s.AccessToken, s.RefreshToken = "AAAAO"+randText(115), randText(150)
+	default:
+		s.Subject = fmt.Sprintf("1%020d", 10169484474386276+i)
+		s.Email = "hong.gildong" + strconv.Itoa(i) + "@gmail.com"
+		s.Picture = "https://lh3.googleusercontent.com/a/ACg8ocJ" + randText(54) + "=s96-c"
+		s.AccessToken = "ya29." + randText(160)
+		s.RefreshToken = "1//0e" + randText(96)
+		s.IDToken = randText(100) + "." + randText(620) + "." + randText(342)
 	}
+	return s
 }
 
 // randText is n characters of base64url.

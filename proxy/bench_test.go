@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httputil"
 	"net/url"
 	"strings"
 	"testing"
@@ -94,10 +95,10 @@ func BenchmarkRouteMatch(b *testing.B) {
 
 // benchTransport answers every upstream request at once, in process, so the
 // benchmark measures the gateway and not the network.
-type benchTransport struct{}
+type benchTransport struct{ bare bool }
 
-func (benchTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.Header.Get("X-Forwarded-User") == "" {
+func (t benchTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if !t.bare && r.Header.Get("X-Forwarded-User") == "" {
 		return nil, io.ErrUnexpectedEOF // the benchmark fails: no identity sent
 	}
 	return &http.Response{
@@ -175,21 +176,35 @@ func newBenchServer(b *testing.B) (*Server, *http.Request) {
 }
 
 // BenchmarkServeHTTP is one whole authenticated GET through the gateway
-// with the memory store: cookie, session, route, policy, rewrite, proxy.
+// with the memory store (cookie, session, route, policy, rewrite, proxy),
+// next to a bare httputil.ReverseProxy with the same transport and buffer
+// pool: the difference is what socialgate adds.
 func BenchmarkServeHTTP(b *testing.B) {
 	srv, req := newBenchServer(b)
-	w := &discardWriter{h: http.Header{}}
-	srv.ServeHTTP(w, req)
-	if w.status != http.StatusOK {
-		b.Fatalf("status %d, want 200", w.status)
+	up := &url.URL{Scheme: "http", Host: "127.0.0.1:9"}
+	bare := &httputil.ReverseProxy{
+		Transport:  benchTransport{bare: true},
+		BufferPool: copyBuffers,
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.SetURL(up)
+			pr.SetXForwarded()
+		},
 	}
-	b.ReportAllocs()
-	for b.Loop() {
-		clear(w.h)
-		w.status = 0
-		srv.ServeHTTP(w, req)
-	}
-	if w.status != http.StatusOK {
-		b.Fatalf("status %d, want 200", w.status)
+	for _, bc := range []struct {
+		name string
+		h    http.Handler
+	}{{"socialgate", srv}, {"bare", bare}} {
+		b.Run(bc.name, func(b *testing.B) {
+			w := &discardWriter{h: http.Header{}}
+			b.ReportAllocs()
+			for b.Loop() {
+				clear(w.h)
+				w.status = 0
+				bc.h.ServeHTTP(w, req)
+			}
+			if w.status != http.StatusOK {
+				b.Fatalf("status %d, want 200", w.status)
+			}
+		})
 	}
 }

@@ -62,9 +62,30 @@ type ctxKey int
 
 const requestIDKey ctxKey = iota
 
+// requestState travels with every request in one context value: its ID
+// and, on the way to an upstream, what serve decided for Rewrite. One
+// value and one request copy per request, however many steps read them.
+type requestState struct {
+	id    string
+	proxy proxyState
+}
+
+// withRequestID returns r carrying id (and room for the proxy's state).
+func withRequestID(r *http.Request, id string) *http.Request {
+	return r.WithContext(context.WithValue(r.Context(), requestIDKey, &requestState{id: id}))
+}
+
+// stateOf returns the request's state; nil outside Server.ServeHTTP.
+func stateOf(ctx context.Context) *requestState {
+	st, _ := ctx.Value(requestIDKey).(*requestState)
+	return st
+}
+
 func requestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
+	if st := stateOf(ctx); st != nil {
+		return st.id
+	}
+	return ""
 }
 
 // handle adapts a handlerFunc to http.Handler.

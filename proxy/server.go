@@ -202,7 +202,7 @@ func (s *Server) routes() *http.ServeMux {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rid := s.ids.next()
 	w.Header().Set("X-Request-Id", rid)
-	r = r.WithContext(context.WithValue(r.Context(), requestIDKey, rid))
+	r = withRequestID(r, rid)
 
 	cleaned, err := cleanPath(r.URL)
 	if err != nil {

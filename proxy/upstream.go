@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -20,16 +21,14 @@ type upstreams struct {
 	proxies map[*route]*httputil.ReverseProxy
 }
 
-// proxyState travels from serve to the ReverseProxy's Rewrite through the
-// request context.
+// proxyState travels from serve to the ReverseProxy's Rewrite in the
+// request's requestState.
 type proxyState struct {
 	rt      *route
 	sess    *session.Session
 	cleaned string
 	fwd     forwardedInfo
 }
-
-type proxyStateKey struct{}
 
 func newUpstreams(s *Server, transport http.RoundTripper) *upstreams {
 	if transport == nil {
@@ -127,28 +126,37 @@ func (u *upstreams) serve(w http.ResponseWriter, r *http.Request, cleaned string
 		}
 		s.metrics.decisions.allowed.Inc()
 	}
-	st := &proxyState{rt: rt, sess: sess, cleaned: cleaned, fwd: fwd}
-	r = r.WithContext(context.WithValue(r.Context(), proxyStateKey{}, st))
+	rs := stateOf(r.Context())
+	if rs == nil { // called without Server.ServeHTTP: tests, embedding
+		rs = &requestState{}
+		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, rs))
+	}
+	rs.proxy = proxyState{rt: rt, sess: sess, cleaned: cleaned, fwd: fwd}
 	u.proxies[rt].ServeHTTP(w, r)
 }
 
 // rewrite builds the upstream request: the cleaned path that was routed on,
 // no client-sent identity, no gateway cookies, and our identity headers.
 func (u *upstreams) rewrite(pr *httputil.ProxyRequest) {
-	st := pr.In.Context().Value(proxyStateKey{}).(*proxyState)
+	rs := stateOf(pr.In.Context())
+	st := &rs.proxy
 	out := pr.Out
 	out.URL.Path, out.URL.RawPath = st.cleaned, ""
 	pr.SetURL(st.rt.URL)
 	if st.rt.PreserveHost {
 		out.Host = pr.In.Host
 	}
-	h := out.Header
+	// Room for the headers set below: the clone ReverseProxy made is sized
+	// for the client's headers, and growing it would rehash every one.
+	h := make(http.Header, len(out.Header)+12)
+	maps.Copy(h, out.Header)
+	out.Header = h
 	stripIdentityHeaders(h)
 	stripForwarded(h)
 	stripGatewayCookies(h, u.s.cookies.IsGatewayCookie)
 
 	// One backing array for the four values: one allocation, not four.
-	vals := [...]string{"", st.fwd.Host, st.fwd.Proto, requestID(pr.In.Context())}
+	vals := [...]string{"", st.fwd.Host, st.fwd.Proto, rs.id}
 	v := vals[:]
 	// X-Forwarded-For: keep the chain only when it came from a trusted proxy.
 	if prior := pr.In.Header["X-Forwarded-For"]; len(prior) > 0 && u.s.trustedPeer(pr.In) {
@@ -224,6 +232,7 @@ func stripGatewayCookies(h http.Header, isGateway func(string) bool) {
 	changed := false
 	for _, v := range vals {
 		var b strings.Builder
+		b.Grow(len(v)) // the kept cookies never need more: one allocation
 		for part := range strings.SplitSeq(v, ";") {
 			p := strings.TrimSpace(part)
 			if p == "" {

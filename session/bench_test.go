@@ -11,40 +11,43 @@ import (
 )
 
 // BenchmarkManagerGet measures the per-request session lookup: one Load,
-// no Touch (LastSeen is fresh), as on most requests.
+// no Touch (LastSeen is fresh), as on most requests; with a cache TTL, a
+// cache hit and no Load.
 func BenchmarkManagerGet(b *testing.B) {
 	stores := []struct {
-		name string
-		new  func(b *testing.B) Store
+		name  string
+		cache time.Duration
+		new   func(b *testing.B) Store
 	}{
-		{"memory", func(b *testing.B) Store {
+		{"memory", 0, func(b *testing.B) Store {
 			m := NewMemory(MemoryOptions{})
 			b.Cleanup(func() { m.Close() })
 			return m
 		}},
-		{"miniredis", func(b *testing.B) Store {
+		{"miniredis", 0, func(b *testing.B) Store {
 			r, _ := newMiniRedis(b, nil)
 			return r
 		}},
-		{"redis-server", func(b *testing.B) Store {
-			r, err := NewRedis(RedisOptions{Addrs: []string{redistest.Start(b).Addr}, Secret: testSecret})
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { r.Close() })
-			return r
-		}},
+		{"redis-server", 0, newBenchRedis},
+		{"redis-server-cached", time.Minute, newBenchRedis},
 	}
 	for _, st := range stores {
 		b.Run(st.name, func(b *testing.B) {
 			ctx := context.Background()
-			m, err := NewManager(ManagerOptions{Store: st.new(b), TouchInterval: time.Hour})
+			m, err := NewManager(ManagerOptions{Store: st.new(b), TouchInterval: time.Hour, CacheTTL: st.cache})
 			if err != nil {
 				b.Fatal(err)
 			}
+			b.Cleanup(func() { m.Close() })
 			s, err := m.Create(ctx, sampleSession("", "3456789012", time.Now()), "")
 			if err != nil {
 				b.Fatal(err)
+			}
+			for deadline := time.Now().Add(10 * time.Second); m.cache != nil && !m.cache.trusted(); {
+				if time.Now().After(deadline) {
+					b.Fatal("the invalidation link never came up")
+				}
+				time.Sleep(10 * time.Millisecond)
 			}
 			b.ReportAllocs()
 			for b.Loop() {
@@ -54,6 +57,15 @@ func BenchmarkManagerGet(b *testing.B) {
 			}
 		})
 	}
+}
+
+func newBenchRedis(b *testing.B) Store {
+	r, err := NewRedis(RedisOptions{Addrs: []string{redistest.Start(b).Addr}, Secret: testSecret})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { r.Close() })
+	return r
 }
 
 // BenchmarkReadSession measures the session cookie check of every request:

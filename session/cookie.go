@@ -77,6 +77,7 @@ type Cookies struct {
 
 	session []securecookie.Codec // [0] signs; all verify
 	login   []securecookie.Codec
+	verify  *sessionVerifier // reads what session writes, cheaply
 }
 
 // NewCookies checks o and derives the signing keys.
@@ -107,6 +108,7 @@ func NewCookies(o CookieOptions) (*Cookies, error) {
 		signAge = o.MaxAge
 	}
 	c := &Cookies{name: o.Name, domain: o.Domain, secure: o.Secure, sameSite: o.SameSite, maxAge: o.MaxAge}
+	var keys [][]byte
 	for i, sec := range append([][]byte{o.Secret}, o.PreviousSecrets...) {
 		if len(sec) < MinSecretLen {
 			if i == 0 {
@@ -120,7 +122,9 @@ func NewCookies(o CookieOptions) (*Cookies, error) {
 		}
 		c.session = append(c.session, newCodec(key, signAge, securecookie.NopEncoder{}))
 		c.login = append(c.login, newCodec(key, loginMaxAge, securecookie.JSONEncoder{}))
+		keys = append(keys, key)
 	}
+	c.verify = newSessionVerifier(c.SessionName(), keys, signAge)
 	return c, nil
 }
 
@@ -165,14 +169,13 @@ func (c *Cookies) IsGatewayCookie(name string) bool {
 // the current secret nor a previous one. When several cookies carry the
 // name, the first that verifies wins.
 func (c *Cookies) ReadSession(r *http.Request) (id string, ok bool) {
-	name := c.SessionName()
-	for i, ck := range r.CookiesNamed(name) {
+	now := time.Now().Unix()
+	for i, ck := range r.CookiesNamed(c.SessionName()) {
 		if i == maxCookieTries {
 			break
 		}
-		var b []byte
-		if securecookie.DecodeMulti(name, ck.Value, &b, c.session...) == nil && len(b) > 0 {
-			return string(b), true
+		if id, ok := c.verify.verify(ck.Value, now); ok {
+			return id, true
 		}
 	}
 	return "", false

@@ -17,7 +17,7 @@ import (
 // sealed blob so that Touch need not read, decrypt and rewrite it; neither it
 // nor the user key (already visible in the index key's name) is secret.
 const (
-	fieldData = "d" // sealed JSON of Session
+	fieldData = "d" // sealed Session (codec.go)
 	fieldLast = "l" // LastSeen, Unix milliseconds
 	fieldUser = "u" // Session.User(), to find the index on Touch and Delete
 )
@@ -155,8 +155,8 @@ func (r *Redis) decode(id string, m map[string]string) (*Session, error) {
 		return nil, fmt.Errorf("%w: %w", ErrNotFound, err)
 	}
 	s := new(Session)
-	if err := json.Unmarshal(pt, s); err != nil {
-		return nil, fmt.Errorf("%w: bad session json", ErrNotFound)
+	if err := decodeSession(pt, s); err != nil {
+		return nil, fmt.Errorf("%w: bad session encoding", ErrNotFound)
 	}
 	s.ID = id
 	if ms, err := strconv.ParseInt(m[fieldLast], 10, 64); err == nil {
@@ -171,10 +171,7 @@ func (r *Redis) Save(ctx context.Context, s *Session, ttl time.Duration) error {
 	if err := checkSave(s, ttl); err != nil {
 		return fmt.Errorf("redis save: %w", err)
 	}
-	data, err := json.Marshal(s)
-	if err != nil {
-		return fmt.Errorf("redis save: %w", err)
-	}
+	data := encodeSession(nil, s)
 	key, ukey := r.sessionKey(s.ID), r.userKey(s.User())
 	cmds, err := r.c.Pipelined(ctx, func(p redis.Pipeliner) error {
 		p.HSet(ctx, key,
