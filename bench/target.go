@@ -279,7 +279,6 @@ func realisticSession(provider string, i int) *session.Session {
 		s.Picture = "https://lh3.googleusercontent.com/a/ACg8ocJ" + randText(54) + "=s96-c"
 		s.AccessToken = "ya29." + randText(160)
 		s.RefreshToken = "1//0e" + randText(96)
-		s.IDToken = randText(100) + "." + randText(620) + "." + randText(342)
 	}
 	return s
 }

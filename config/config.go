@@ -112,8 +112,9 @@ type Session struct {
 	// TouchInterval is how often use of a session is written back to the
 	// store. Default 1m (or half of IdleTimeout when that is shorter).
 	TouchInterval time.Duration
-	// CacheTTL is how long a replica may cache a session locally; zero (the
-	// default) means no local cache.
+	// CacheTTL is how long a replica may cache a session locally. Default
+	// 5s with the Redis store (sign-outs still reach every replica within
+	// 1s over pub/sub), none with the memory store. Zero turns it off.
 	CacheTTL time.Duration
 	// RefreshBefore refreshes a provider access token this long before it
 	// expires, when the provider issued a refresh token. Default 1m.

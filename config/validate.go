@@ -257,6 +257,12 @@ func (d *decoder) validateSession(s *Session) {
 	if d.set["session.touch_interval"] && s.TouchInterval >= s.IdleTimeout && s.IdleTimeout > 0 {
 		d.errorf("session.touch_interval", "must be shorter than session.idle_timeout (%v), or busy sessions expire", s.IdleTimeout)
 	}
+	if s.Store == StoreRedis {
+		// Safe by design: sign-out and revocation reach every replica's
+		// cache within 1 s over pub/sub, and a replica whose subscription
+		// is down stops answering from its cache.
+		orDefault(d, "session.cache_ttl", &s.CacheTTL, 5*time.Second)
+	}
 	d.atLeast("session.cache_ttl", s.CacheTTL, 0)
 	orDefault(d, "session.refresh_before", &s.RefreshBefore, time.Minute)
 	d.atLeast("session.refresh_before", s.RefreshBefore, time.Second)

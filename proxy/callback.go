@@ -94,7 +94,6 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) error {
 		Picture:       id.Picture,
 		AccessToken:   tok.AccessToken,
 		RefreshToken:  tok.RefreshToken,
-		IDToken:       tok.IDToken,
 		TokenExpiry:   tok.Expiry,
 	}, oldID)
 	if err != nil {

@@ -129,9 +129,6 @@ func (s *Server) refresh(ctx context.Context, sess *session.Session) *session.Se
 	if tok.RefreshToken != "" { // Naver never rotates; Kakao only near expiry
 		next.RefreshToken = tok.RefreshToken
 	}
-	if tok.IDToken != "" {
-		next.IDToken = tok.IDToken
-	}
 	if err := s.sessions.Update(sctx, &next); err != nil {
 		s.metrics.refreshes.WithLabelValues(sess.Provider, "error").Inc()
 		log.Warn("saving refreshed session", slog.Any("error", err))

@@ -21,10 +21,13 @@ type Session struct {
 	Name          string `json:"n,omitempty"`
 	Picture       string `json:"pic,omitempty"`
 
-	AccessToken  string    `json:"at,omitempty"`
-	RefreshToken string    `json:"rt,omitempty"`
-	IDToken      string    `json:"it,omitempty"`
-	TokenExpiry  time.Time `json:"tx,omitempty"`
+	AccessToken  string `json:"at,omitempty"`
+	RefreshToken string `json:"rt,omitempty"`
+	// IDToken stays empty today: the id_token is verified at login and
+	// not needed after, and at ~1 KB (Google) it would be the largest part
+	// of a session. Reserved for RP-initiated logout (id_token_hint).
+	IDToken     string    `json:"it,omitempty"`
+	TokenExpiry time.Time `json:"tx,omitempty"`
 
 	// CSRF guards state-changing forms (sign-out) for this session.
 	CSRF string `json:"csrf"`
