@@ -169,3 +169,36 @@ func TestRedisSentinelFailover(t *testing.T) {
 		t.Errorf("new session on the promoted master: got %d keys, want 1", got)
 	}
 }
+
+// TestRedisSentinelOneSentinelDown: with the first sentinel the client
+// knows dead, the store still finds the master, and a failover decided by
+// the other two (quorum 2) still reaches it.
+func TestRedisSentinelOneSentinelDown(t *testing.T) {
+	ctx := context.Background()
+	sen := redistest.StartSentinel(t)
+	sen.StopSentinel(0)
+	r := newSentinelStore(t, sen, "")
+
+	s := realisticSession(newToken(), time.Now().Truncate(time.Millisecond))
+	if err := r.Save(ctx, s, time.Hour); err != nil {
+		t.Fatalf("Save with a sentinel down: %v", err)
+	}
+	waitFor(t, 10*time.Second, "the session on the replica", func() error {
+		if sen.Replica().Client().Exists(ctx, r.sessionKey(s.ID)).Val() != 1 {
+			return errors.New("not replicated yet")
+		}
+		return nil
+	})
+	sen.StopMaster()
+	sen.WaitFailover(failoverTimeout)
+	waitFor(t, 10*time.Second, "Load through the store after the failover", func() error {
+		got, err := r.Load(ctx, s.ID)
+		if err != nil {
+			return err
+		}
+		if d := sessionDiff(got, s); d != "" {
+			return errors.New(d)
+		}
+		return nil
+	})
+}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -34,7 +35,8 @@ type Sentinel struct {
 	sentinels []*Server
 
 	mu      sync.Mutex
-	stopped string // address of the master StopMaster killed last
+	stopped string   // address of the master StopMaster killed last
+	down    []string // sentinels StopSentinel killed
 }
 
 // StartSentinel starts the master, its replica and three sentinels on
@@ -212,7 +214,17 @@ func (s *Sentinel) StopMaster() {
 	m.Stop()
 }
 
-// WaitFailover waits until every sentinel names a new master and that node
+// StopSentinel kills sentinel i (0, 1 or 2); the other two still make a
+// quorum. WaitFailover then asks only the sentinels still running.
+func (s *Sentinel) StopSentinel(i int) {
+	s.t.Helper()
+	s.sentinels[i].Stop()
+	s.mu.Lock()
+	s.down = append(s.down, s.SentinelAddrs[i])
+	s.mu.Unlock()
+}
+
+// WaitFailover waits until every running sentinel names a new master and that node
 // answers ROLE as a master, and returns its address. "New" means other than
 // the master StopMaster killed last, or, before any StopMaster, than the
 // master at the time of the call. It fails the test, with the sentinels'
@@ -221,6 +233,7 @@ func (s *Sentinel) WaitFailover(timeout time.Duration) string {
 	s.t.Helper()
 	s.mu.Lock()
 	old := s.stopped
+	down := slices.Clone(s.down)
 	s.mu.Unlock()
 	if old == "" {
 		old = s.Master().Addr
@@ -229,6 +242,9 @@ func (s *Sentinel) WaitFailover(timeout time.Duration) string {
 	err := poll(timeout, func() error {
 		addr := ""
 		for _, sa := range s.SentinelAddrs {
+			if slices.Contains(down, sa) {
+				continue
+			}
 			a, err := s.askSentinel(sa)
 			switch {
 			case err != nil:
