@@ -269,11 +269,11 @@ func TestWarnings(t *testing.T) {
 		{"trust everyone", "session: {store: redis}\nserver:\n  public_url: https://gate.example.com\n  trusted_proxies: [0.0.0.0/0]\n", []string{
 			"c.yaml:4: server.trusted_proxies[0]: trusts X-Forwarded-* headers from every address: any client can claim any IP or scheme",
 		}},
+		{"strict same_site", "session: {store: redis}\ncookie:\n  secret: 0123456789abcdef0123456789abcdef\n  same_site: strict\n", []string{
+			"c.yaml:4: cookie.same_site: strict: the page a login returns to is reached through the provider's cross-site redirect, so browsers send it without the session cookie and the user meets the sign-in page again; use lax",
+		}},
 		{"redis without certificate checks", "session:\n  store: redis\n  redis:\n    tls:\n      enabled: true\n      insecure_skip_verify: true\n", []string{
 			"c.yaml:6: session.redis.tls.insecure_skip_verify: true: the Redis server's certificate is not checked",
-		}},
-		{"naver scopes", "session: {store: redis}\nproviders:\n  naver:\n    client_id: n\n    client_secret: s\n    scopes: [name]\n", []string{
-			"c.yaml:6: providers.naver.scopes: naver takes no scopes; they are ignored",
 		}},
 		{"plain http endpoint", "session: {store: redis}\nproviders:\n  kakao:\n    client_id: k\n    endpoints:\n      token_url: http://kauth.example.com/oauth/token\n      auth_url: http://127.0.0.1:9/authorize\n", []string{
 			"c.yaml:6: providers.kakao.endpoints.token_url: plain http on a non-loopback host: codes and tokens travel unencrypted",

@@ -49,6 +49,9 @@ func (d *decoder) validateProviders(c *Config) {
 				}
 			}
 		}
+		if p.Name == "naver" && len(p.Scopes) > 0 {
+			d.errorf(base+".scopes", "naver takes no scopes (the fields it gives are chosen in Naver's developer console)")
+		}
 		if p.TrustEmail && p.Name != "naver" {
 			d.errorf(base+".trust_email", "only applies to naver (the other providers say whether an e-mail is verified)")
 		}

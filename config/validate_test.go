@@ -123,6 +123,8 @@ func TestProblems(t *testing.T) {
 			[]string{`c.yaml:6: providers.naver.endpoints.issuer: naver has no OpenID Connect; only auth_url, token_url, userinfo_url and revoke_url apply`}},
 		{"kakao jwks needs oidc", "providers:\n  kakao:\n    client_id: k\n    endpoints:\n      jwks_url: http://127.0.0.1:9/jwks\n",
 			[]string{`c.yaml:5: providers.kakao.endpoints.jwks_url: is only used with providers.kakao.oidc: true`}},
+		{"scopes on naver", "providers:\n  naver:\n    client_id: n\n    client_secret: s\n    scopes: [email]\n",
+			[]string{`c.yaml:5: providers.naver.scopes: naver takes no scopes (the fields it gives are chosen in Naver's developer console)`}},
 		{"trust_email on google", "providers:\n  google:\n    client_id: g\n    client_secret: s\n    trust_email: true\n",
 			[]string{`c.yaml:5: providers.google.trust_email: only applies to naver (the other providers say whether an e-mail is verified)`}},
 		{"oidc on naver", "providers:\n  naver:\n    client_id: n\n    client_secret: s\n    oidc: true\n",

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 )
@@ -20,6 +21,9 @@ func (d *decoder) warnings(c *Config) []Problem {
 		if pub.Scheme == "https" && !c.Cookie.Secure {
 			warn("cookie.secure", "false with an https public_url: browsers may send the session cookie over plain http")
 		}
+	}
+	if c.Cookie.SameSite == http.SameSiteStrictMode {
+		warn("cookie.same_site", "strict: the page a login returns to is reached through the provider's cross-site redirect, so browsers send it without the session cookie and the user meets the sign-in page again; use lax")
 	}
 	for i, p := range c.Server.TrustedProxies {
 		if p.Bits() == 0 {
@@ -41,9 +45,6 @@ func (d *decoder) warnings(c *Config) []Problem {
 	}
 	for _, p := range c.Providers {
 		base := "providers." + p.Name
-		if p.Name == "naver" && len(p.Scopes) > 0 {
-			warn(base+".scopes", "naver takes no scopes; they are ignored")
-		}
 		for _, e := range p.Endpoints.fields() {
 			if u, err := url.Parse(e.val); err == nil && u.Scheme == "http" && !isLoopback(u.Hostname()) {
 				warn(base+".endpoints."+e.key, "plain http on a non-loopback host: codes and tokens travel unencrypted")

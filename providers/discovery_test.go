@@ -107,7 +107,7 @@ func TestDiscovery(t *testing.T) {
 func TestDiscoveryFailureIsRetried(t *testing.T) {
 	f, d := discoveryFixture(t, 0)
 	d.set(500, "")
-	if u := f.p.AuthURL(f.p.NewAuthRequest()); u != "" {
+	if u := authURL(f.p, f.p.NewAuthRequest()); u != "" {
 		t.Errorf("got AuthURL %q while discovery fails, want \"\"", u)
 	}
 	_, _, err := f.exchange(t, f.p.NewAuthRequest(), "x")

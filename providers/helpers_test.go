@@ -1,6 +1,7 @@
 package providers
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -192,4 +193,14 @@ func jwks(kid string) http.HandlerFunc {
 func atHash(accessToken string) string {
 	sum := sha256.Sum256([]byte(accessToken))
 	return base64.RawURLEncoding.EncodeToString(sum[:16])
+}
+
+// authURL is AuthURLContext for tests that expect no discovery failure; ""
+// when it fails.
+func authURL(p *Provider, a AuthRequest) string {
+	u, err := p.AuthURLContext(context.Background(), a)
+	if err != nil {
+		return ""
+	}
+	return u
 }

@@ -3,7 +3,8 @@
 // A provider is mostly data: its endpoints, its default scopes and a function
 // that maps the provider's profile JSON to an Identity. One generic flow
 // (state, PKCE, nonce, code exchange, id_token verification, refresh and
-// revocation) serves Google, Naver, Kakao and generic OpenID Connect issuers.
+// revocation) serves Google, Naver and Kakao; generic OpenID Connect issuers
+// and goth's catalogue are one more spec each (see spec.go), not yet written.
 package providers
 
 import (

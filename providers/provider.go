@@ -210,21 +210,10 @@ func randomString() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-// AuthURL is where the browser goes to log in. When the endpoints come from
-// OpenID Connect discovery that has not succeeded yet, AuthURL runs it
-// (bounded by Timeout) and returns "" if it fails; callers that can report
-// errors should use AuthURLContext.
-func (p *Provider) AuthURL(a AuthRequest) string {
-	u, err := p.AuthURLContext(context.Background(), a)
-	if err != nil {
-		return ""
-	}
-	return u
-}
-
-// AuthURLContext is AuthURL with a context for discovery and an error
-// (wrapping ErrProvider) when discovery fails. Without discovery it never
-// fails.
+// AuthURLContext is where the browser goes to log in. When the endpoints
+// come from OpenID Connect discovery that has not succeeded yet, it runs it
+// first (bounded by ctx and Timeout) and fails with an error wrapping
+// ErrProvider if discovery fails. Without discovery it never fails.
 func (p *Provider) AuthURLContext(ctx context.Context, a AuthRequest) (string, error) {
 	res, err := p.resolve(ctx)
 	if err != nil {

@@ -96,7 +96,7 @@ func TestProviderTraits(t *testing.T) {
 		if got := a.Verifier != ""; got != tt.verifier {
 			t.Errorf("%s: got verifier %q, want one: %v", name, a.Verifier, tt.verifier)
 		}
-		if got := p.AuthURL(a); !strings.HasPrefix(got, tt.defaultAuthPrefix) {
+		if got := authURL(p, a); !strings.HasPrefix(got, tt.defaultAuthPrefix) {
 			t.Errorf("%s: got AuthURL %q, want prefix %q", name, got, tt.defaultAuthPrefix)
 		}
 	}
@@ -136,7 +136,7 @@ func TestAuthURLParams(t *testing.T) {
 	}
 	for _, tt := range tests {
 		p := newProvider(t, tt.o)
-		raw := p.AuthURL(tt.a)
+		raw := authURL(p, tt.a)
 		u, err := url.Parse(raw)
 		if err != nil {
 			t.Fatalf("%s: AuthURL %q: %v", p.Name(), raw, err)
@@ -162,7 +162,7 @@ func withPrompt(a AuthRequest, prompt, hint string) AuthRequest {
 
 func TestAuthURLHonoursEndpoint(t *testing.T) {
 	p := newProvider(t, Options{Name: "kakao", Endpoints: Endpoints{AuthURL: "http://127.0.0.1:9/oauth/authorize"}})
-	if got := p.AuthURL(p.NewAuthRequest()); !strings.HasPrefix(got, "http://127.0.0.1:9/oauth/authorize?") {
+	if got := authURL(p, p.NewAuthRequest()); !strings.HasPrefix(got, "http://127.0.0.1:9/oauth/authorize?") {
 		t.Errorf("got %q, want the overridden authorize URL", got)
 	}
 }

@@ -11,8 +11,21 @@ import (
 // forward_auth: 202 with X-Auth-Request-* when the browser is signed in (and
 // allowed on the route the proxy in front names with X-Forwarded-Host/-Uri,
 // when it comes from a trusted proxy), 401 when not, 403 when not allowed.
+//
+// It fails closed on what it cannot believe: X-Forwarded-Host/-Uri from a
+// peer outside server.trusted_proxies is refused (403; the policy of the
+// app behind the proxy is unknown), and an unreadable one from a trusted
+// proxy is a 400, never the gateway's own URL in its place.
 func (s *Server) forwardAuth(w http.ResponseWriter, r *http.Request) error {
 	fwd := readForwarded(r, s.opts.TrustedProxies)
+	if !fwd.Trusted && (len(r.Header.Values("X-Forwarded-Host")) > 0 || len(r.Header.Values("X-Forwarded-Uri")) > 0) {
+		s.metrics.decisions.forbidden.Inc()
+		return errorf(http.StatusForbidden, "untrusted_proxy",
+			errors.New("X-Forwarded-Host/-Uri from a peer not in server.trusted_proxies"))
+	}
+	if fwd.Unreadable {
+		return errorf(http.StatusBadRequest, "bad_path", errors.New("unreadable X-Forwarded-Host or -Uri"))
+	}
 	sess, err := s.authenticate(w, r)
 	if err != nil {
 		return err

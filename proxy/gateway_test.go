@@ -314,3 +314,38 @@ func findUser(kind string, pred func(providertest.User) bool) (providertest.User
 	}
 	return providertest.User{}, false
 }
+
+// TestDeepLinkThroughHostAlias: a browser that reached the gateway by
+// another name (localhost instead of 127.0.0.1) still gets its deep link
+// back: the rd is built on public_url, which the redirect policy accepts.
+func TestDeepLinkThroughHostAlias(t *testing.T) {
+	g := newGateway(t, gatewayConfig{})
+	req, _ := http.NewRequest(http.MethodGet, g.URL+"/app/x?y=1", nil)
+	req.Host = strings.Replace(strings.TrimPrefix(g.URL, "http://"), "127.0.0.1", "localhost", 1)
+	req.Header.Set("Accept", "text/html")
+	resp, err := newBrowser(t).c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	if got, want := loc.Query().Get("rd"), g.URL+"/app/x?y=1"; got != want {
+		t.Errorf("rd = %q, want %q", got, want)
+	}
+}
+
+// TestOneRequestID: every response carries exactly one X-Request-Id, also
+// when the upstream echoes the one it received.
+func TestOneRequestID(t *testing.T) {
+	g := newGateway(t, gatewayConfig{})
+	u := providertest.DefaultUsers("kakao")[0]
+	b := newBrowser(t)
+	g.login(b, "kakao", u.ID, g.URL+"/app/x")
+	for _, path := range []string{"/public/echo", "/app/echo", "/oauth2/sign_in", "/nope%2f"} {
+		resp := b.do(http.MethodGet, g.URL+path, nil)
+		resp.Body.Close()
+		if ids := resp.Header.Values("X-Request-Id"); len(ids) != 1 || ids[0] == "" {
+			t.Errorf("%s: X-Request-Id = %q, want one value", path, ids)
+		}
+	}
+}

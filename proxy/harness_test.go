@@ -244,6 +244,9 @@ func newGateway(t testing.TB, cfg gatewayConfig) *gateway {
 // echoHeaders is the sample upstream: it answers with what it received.
 func echoHeaders(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
+	if id := r.Header.Get("X-Request-Id"); id != "" {
+		w.Header().Set("X-Request-Id", id) // as many apps do
+	}
 	_ = json.NewEncoder(w).Encode(echo{
 		Method:     r.Method,
 		Host:       r.Host,

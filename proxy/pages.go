@@ -86,6 +86,8 @@ var messages = map[string]map[lang]string{
 		langKO: "이 계정으로는 이 애플리케이션을 사용할 수 없습니다."},
 	"err_csrf": {langEN: "The form has expired. Please try again.",
 		langKO: "양식이 만료되었습니다. 다시 시도해 주세요."},
+	"err_untrusted_proxy": {langEN: "The proxy in front of the gateway is not trusted (server.trusted_proxies).",
+		langKO: "게이트웨이 앞의 프록시가 신뢰 목록(server.trusted_proxies)에 없습니다."},
 	"err_unauthenticated": {langEN: "Sign-in required.", langKO: "로그인이 필요합니다."},
 	"err_upstream":        {langEN: "The application is not reachable.", langKO: "애플리케이션에 연결할 수 없습니다."},
 	"err_internal":        {langEN: "Internal error.", langKO: "내부 오류가 발생했습니다."},
@@ -159,8 +161,9 @@ func (p *pages) render(w http.ResponseWriter, status int, name string, data any)
 	pageHeaders(w.Header())
 	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(status)
-	_, err := w.Write(buf.Bytes())
-	return err
+	// A failed write is the client gone: nothing left to answer or report.
+	_, _ = w.Write(buf.Bytes())
+	return nil
 }
 
 func (p *pages) serveCSS(w http.ResponseWriter, _ *http.Request) {

@@ -133,6 +133,22 @@ func (p *policy) match(host, cleanedPath string) *route {
 	return nil
 }
 
+// isRouteHost reports whether host (as the client sent it) is one a route
+// matches on.
+func (p *policy) isRouteHost(host string) bool {
+	h := normHost(host)
+	name := h
+	if hn, _, err := net.SplitHostPort(h); err == nil {
+		name = hn
+	}
+	for _, rt := range p.routes {
+		if rt.host != "" && (rt.host == h || (!rt.hostPort && rt.host == name)) {
+			return true
+		}
+	}
+	return false
+}
+
 // upstreamHosts lists the route host matches, for the redirect policy.
 func (p *policy) upstreamHosts() []string {
 	var hs []string

@@ -48,6 +48,9 @@ func newUpstreams(s *Server, transport http.RoundTripper) *upstreams {
 			ErrorLog:   slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 			ModifyResponse: func(resp *http.Response) error {
 				um.observe(resp.StatusCode)
+				// The response already carries the gateway's request ID; an
+				// upstream echoing it back would make a second value.
+				delete(resp.Header, "X-Request-Id")
 				return nil
 			},
 			ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
@@ -204,14 +207,16 @@ func (s *Server) unauthenticated(w http.ResponseWriter, r *http.Request, fwd for
 	_ = s.unauthenticatedJSON(w, fwd)
 }
 
-// originalURL is the URL the browser asked for, absolute: on the gateway's
-// public origin when it came to the gateway's host, else on the host it used.
+// originalURL is the URL the browser asked for, absolute: on the host it
+// used when that is a route's host match, else on the gateway's public
+// origin. Any other Host (an alias, an IP) would be refused by the redirect
+// policy, and the browser would land on "/" instead of its deep link.
 func (s *Server) originalURL(fwd forwardedInfo) string {
 	uri := fwd.URI
 	if uri == "" || uri[0] != '/' {
 		uri = "/"
 	}
-	if strings.EqualFold(normHost(fwd.Host), normHost(s.public.Host)) || fwd.Host == "" {
+	if fwd.Host == "" || !s.policy.isRouteHost(fwd.Host) {
 		return s.public.Scheme + "://" + s.public.Host + uri
 	}
 	proto := fwd.Proto

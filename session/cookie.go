@@ -231,12 +231,23 @@ func (c *Cookies) WriteLogin(w http.ResponseWriter, states []string) {
 		c.ClearLogin(w)
 		return
 	}
-	http.SetCookie(w, c.cookie(name, v, loginMaxAge))
+	http.SetCookie(w, c.loginCookie(v, loginMaxAge))
 }
 
 // ClearLogin expires the login cookie.
 func (c *Cookies) ClearLogin(w http.ResponseWriter) {
-	http.SetCookie(w, c.cookie(c.LoginName(), "", -1))
+	http.SetCookie(w, c.loginCookie("", -1))
+}
+
+// loginCookie is never Strict, whatever the session cookie is: it must
+// come back on the provider's cross-site redirect to the callback, or every
+// login would fail the state check.
+func (c *Cookies) loginCookie(value string, maxAge time.Duration) *http.Cookie {
+	ck := c.cookie(c.LoginName(), value, maxAge)
+	if ck.SameSite == http.SameSiteStrictMode {
+		ck.SameSite = http.SameSiteLaxMode
+	}
+	return ck
 }
 
 // cookie builds a cookie with the shared attributes. maxAge zero makes a

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -39,7 +40,14 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("demo: %w", err)
 	}
 	defer ln.Close()
-	public := "http://" + ln.Addr().String()
+	// --addr :4180 listens everywhere; the browser still needs a concrete
+	// address for the callbacks and cookies.
+	tcp := ln.Addr().(*net.TCPAddr)
+	host := tcp.IP.String()
+	if tcp.IP.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	public := "http://" + net.JoinHostPort(host, strconv.Itoa(tcp.Port))
 
 	app, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

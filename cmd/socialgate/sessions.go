@@ -44,6 +44,11 @@ func sessions(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	if cfg.Session.Store != config.StoreRedis {
+		// A memory store lives inside the serve process: a fresh empty one
+		// here would report success and change nothing.
+		return fmt.Errorf("sessions: session.store is %q; sessions live inside the serve process and cannot be listed or revoked from outside (use store: redis)", cfg.Session.Store)
+	}
 	store, err := newStore(cfg)
 	if err != nil {
 		return err

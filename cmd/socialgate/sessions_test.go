@@ -209,6 +209,13 @@ func TestSessionsBadUsage(t *testing.T) {
 	r, m := cliStore(t, srv.Addr)
 	seed(t, m, map[string]int{"kakao:1": 1})
 	missing := filepath.Join(t.TempDir(), "missing.yaml")
+	memory := filepath.Join(t.TempDir(), "memory.yaml")
+	if err := os.WriteFile(memory, []byte("server: { public_url: \"http://127.0.0.1:4180\" }\n"+
+		"cookie: { secret: \""+strings.Repeat("m", 32)+"\" }\n"+
+		"providers: { kakao: { client_id: k } }\n"+
+		"upstreams: [ { name: app, url: \"http://127.0.0.1:8080\" } ]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 
 	for _, tc := range []struct {
 		name string
@@ -226,6 +233,7 @@ func TestSessionsBadUsage(t *testing.T) {
 		{"unknown flag", []string{"revoke", "--config", path, "--user", "kakao:1", "--force"}, "flag provided but not defined: -force"},
 		{"flag without value", []string{"list", "--config", path, "--user"}, "flag needs an argument: -user"},
 		{"missing config file", []string{"revoke", "--config", missing, "--user", "kakao:1"}, "missing.yaml"},
+		{"memory store", []string{"revoke", "--config", memory, "--all"}, "cannot be listed or revoked from outside"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, out, errOut := runCLI(append([]string{"sessions"}, tc.args...)...)
