@@ -22,6 +22,8 @@ import (
 	"runtime/debug"
 	"syscall"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/socialgate/socialgate/config"
 )
 
@@ -95,6 +97,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	log := newLogger(stderr, cfg.Log.Level)
+	redis.SetLogger(redisLog{log}) // go-redis has one process-wide logger
 	for _, w := range cfg.Warnings() {
 		log.Warn("config", slog.String("warning", w.String()))
 	}
@@ -139,6 +142,14 @@ func checkConfig(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "%s: ok\n", *path)
 	return 0
+}
+
+// redisLog sends go-redis's own messages (failed dials, Sentinel switches)
+// to the JSON log instead of plain lines on stderr.
+type redisLog struct{ log *slog.Logger }
+
+func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
+	l.log.WarnContext(ctx, "redis client", slog.String("detail", fmt.Sprintf(format, v...)))
 }
 
 func newLogger(w io.Writer, level slog.Level) *slog.Logger {
