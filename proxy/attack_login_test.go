@@ -50,7 +50,11 @@ func TestAttackLoginCSRF(t *testing.T) {
 		attack func(t *testing.T, a *attackGateway) (*browser, string)
 	}{
 		{"state from another browser", func(t *testing.T, a *attackGateway) (*browser, string) {
-			return newBrowser(t), a.callbackURL(newBrowser(t), "kakao", user, "/private/x")
+			// The victim has a login of its own pending: a valid login
+			// cookie, just not naming the attacker's state.
+			victim := newBrowser(t)
+			a.startLogin(t, victim, "kakao")
+			return victim, a.callbackURL(newBrowser(t), "kakao", user, "/private/x")
 		}},
 		{"state for another provider", func(t *testing.T, a *attackGateway) (*browser, string) {
 			b := newBrowser(t)

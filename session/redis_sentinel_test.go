@@ -129,6 +129,9 @@ func TestRedisSentinelFailover(t *testing.T) {
 	close(stop)
 	wg.Wait()
 	t.Logf("failover %s → %s; during it %d loads refused, %d served", old, promoted, refused.Load(), served.Load())
+	if served.Load()+refused.Load() == 0 {
+		t.Error("no load ran during the failover: the check above proved nothing")
+	}
 
 	// The same store, not a new one: its client must find the new master
 	// through the sentinels on its own.

@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -23,16 +23,10 @@ func TestServe(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer fake.Close()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
 	ep := fake.Endpoints()
 	cfg := fmt.Sprintf(`server:
-  listen: %q
-  public_url: "http://%s"
+  listen: "127.0.0.1:0"
+  public_url: "http://127.0.0.1:4180"
 cookie:
   secret: "${TEST_SECRET}"
 providers:
@@ -42,7 +36,7 @@ providers:
 upstreams:
   - name: app
     url: "http://127.0.0.1:9"
-`, addr, addr, ep.AuthURL, ep.TokenURL, ep.UserinfoURL)
+`, ep.AuthURL, ep.TokenURL, ep.UserinfoURL)
 	path := filepath.Join(t.TempDir(), "sg.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -54,17 +48,22 @@ upstreams:
 	errOut := &syncBuffer{}
 	go func() { done <- run(ctx, []string{"--config", path}, io.Discard, errOut) }()
 
-	var resp *http.Response
-	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if resp, err = noFollow.Get("http://" + addr + "/oauth2/start/kakao?rd=/x"); err == nil {
-			break
+	// serve listens on a port of its own choosing and logs it.
+	addrRE := regexp.MustCompile(`"msg":"serving","addr":"(127\.0\.0\.1:\d+)"`)
+	var addr string
+	for deadline := time.Now().Add(10 * time.Second); addr == "" && time.Now().Before(deadline); {
+		if m := addrRE.FindStringSubmatch(errOut.String()); m != nil {
+			addr = m[1]
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	if addr == "" {
+		t.Fatalf("serve logged no address:\n%s", errOut.String())
+	}
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noFollow.Get("http://" + addr + "/oauth2/start/kakao?rd=/x")
 	if err != nil {
-		t.Fatalf("serve never answered: %v\n%s", err, errOut.String())
+		t.Fatalf("serve did not answer: %v\n%s", err, errOut.String())
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusFound || !strings.HasPrefix(resp.Header.Get("Location"), ep.AuthURL) {

@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -146,7 +147,7 @@ func (s *Server) start() error {
 	s.cmd, s.exited, s.out = cmd, exited, out
 	s.mu.Unlock()
 
-	if err := waitPing(s.Addr, exited); err != nil {
+	if err := waitPing(s.Addr, cmd.Process.Pid, exited); err != nil {
 		s.Stop()
 		return fmt.Errorf("%s on %s: %w\n%s", filepath.Base(s.bin), s.Addr, err, out.String())
 	}
@@ -154,16 +155,24 @@ func (s *Server) start() error {
 }
 
 // waitPing polls until the server answers PING, the process exits, or
-// startTimeout passes.
-func waitPing(addr string, exited <-chan struct{}) error {
+// startTimeout passes. The answer must come from our process (INFO's
+// process_id): another test's server that took the port first is not ours.
+func waitPing(addr string, pid int, exited <-chan struct{}) error {
 	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialTimeout: time.Second})
 	defer c.Close()
 	deadline := time.Now().Add(startTimeout)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		err := c.Ping(ctx).Err()
+		var info string
+		if err == nil {
+			info, err = c.Info(ctx, "server").Result()
+		}
 		cancel()
 		if err == nil {
+			if got := "process_id:" + strconv.Itoa(pid); !strings.Contains(info, got+"\r\n") && !strings.Contains(info, got+"\n") {
+				return fmt.Errorf("port %s answered by another process, not pid %d", addr, pid)
+			}
 			return nil
 		}
 		select {
