@@ -75,6 +75,8 @@ type gatewayConfig struct {
 	memory  session.MemoryOptions
 	users   map[string][]providertest.User
 	options func(*proxy.Options)
+	// handler, when set, wraps the gateway's handler (to watch requests).
+	handler func(http.Handler) http.Handler
 }
 
 // clock is a settable clock shared by the gateway, the store and the fakes.
@@ -233,6 +235,9 @@ func newGateway(t testing.TB, cfg gatewayConfig) *gateway {
 		t.Fatalf("proxy.New: %v", err)
 	}
 	ts.Config.Handler = g.spyCookies(g.srv)
+	if cfg.handler != nil {
+		ts.Config.Handler = cfg.handler(ts.Config.Handler)
+	}
 	ts.Start()
 	t.Cleanup(ts.Close)
 	// Every test that runs a gateway also checks that nothing secret

@@ -164,7 +164,22 @@ func TestRefreshDoesNotReviveSignedOutSession(t *testing.T) {
 // just issued (Kakao would already have retired the old refresh token).
 func TestRefreshOutlivesClient(t *testing.T) {
 	called, release := make(chan struct{}, 1), make(chan struct{})
-	g := newGateway(t, gatewayConfig{refresh: time.Minute, wrapProvider: func(p proxy.Provider) proxy.Provider {
+	// clientGone closes when the server has seen the browser leave, so the
+	// refresh is released only after a request-bound context would be dead.
+	clientGone := make(chan struct{})
+	var goneOnce sync.Once
+	watch := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/oauth2/userinfo" {
+				go func() {
+					<-r.Context().Done()
+					goneOnce.Do(func() { close(clientGone) })
+				}()
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+	g := newGateway(t, gatewayConfig{refresh: time.Minute, handler: watch, wrapProvider: func(p proxy.Provider) proxy.Provider {
 		return &heldRefresh{Provider: p, called: called, release: release}
 	}})
 	u := providertest.DefaultUsers("kakao")[0]
@@ -192,6 +207,11 @@ func TestRefreshOutlivesClient(t *testing.T) {
 	}
 	cancel() // the browser gives up
 	<-done
+	select {
+	case <-clientGone:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the server never saw the browser leave")
+	}
 	close(release)
 
 	deadline := time.Now().Add(10 * time.Second)
