@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"net/netip"
 	"time"
 
 	"github.com/socialgate/socialgate/providers"
@@ -136,12 +135,4 @@ func (s *Server) refresh(ctx context.Context, sess *session.Session) *session.Se
 	}
 	s.metrics.refreshes.WithLabelValues(sess.Provider, "ok").Inc()
 	return &next
-}
-
-func netipAddrPort(remote string) (netip.Addr, error) {
-	ap, err := netip.ParseAddrPort(remote)
-	if err != nil {
-		return netip.ParseAddr(remote)
-	}
-	return ap.Addr().Unmap(), nil
 }

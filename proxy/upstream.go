@@ -162,7 +162,7 @@ func (u *upstreams) rewrite(pr *httputil.ProxyRequest) {
 	vals := [...]string{"", st.fwd.Host, st.fwd.Proto, rs.id}
 	v := vals[:]
 	// X-Forwarded-For: keep the chain only when it came from a trusted proxy.
-	if prior := pr.In.Header["X-Forwarded-For"]; len(prior) > 0 && u.s.trustedPeer(pr.In) {
+	if prior := pr.In.Header["X-Forwarded-For"]; len(prior) > 0 && st.fwd.Trusted {
 		if host, _, err := net.SplitHostPort(pr.In.RemoteAddr); err == nil {
 			v[0] = strings.Join(prior, ", ") + ", " + host
 			h["X-Forwarded-For"] = v[0:1:1]
@@ -177,23 +177,6 @@ func (u *upstreams) rewrite(pr *httputil.ProxyRequest) {
 	if st.sess != nil {
 		setIdentityHeaders(h, identityOf(st.sess), st.rt.enc, st.rt.PassAccessToken)
 	}
-}
-
-// trustedPeer reports whether the direct peer is a trusted proxy.
-func (s *Server) trustedPeer(r *http.Request) bool {
-	if len(s.opts.TrustedProxies) == 0 {
-		return false
-	}
-	ap, err := netipAddrPort(r.RemoteAddr)
-	if err != nil {
-		return false
-	}
-	for _, p := range s.opts.TrustedProxies {
-		if p.Contains(ap) {
-			return true
-		}
-	}
-	return false
 }
 
 // unauthenticated sends a browser to the sign-in page with the full original
