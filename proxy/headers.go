@@ -201,26 +201,31 @@ func isASCII(s string) bool {
 	return true
 }
 
-// percentEncode is encPercent on a value without control characters.
-func percentEncode(v string) string {
+// percentEncode is encPercent on a value without control characters. '%'
+// itself is escaped too, so decoding always gives the value back.
+func percentEncode(v string) string { return escapeBytes(v, true) }
+
+// escapeBytes percent-encodes (uppercase hex) control bytes, DEL and bytes
+// >= 0x80, and '%' when percent is set. It allocates only when it escapes.
+func escapeBytes(s string, percent bool) string {
+	esc := func(c byte) bool { return c < 0x20 || c >= 0x7f || (percent && c == '%') }
 	n := 0
-	for i := 0; i < len(v); i++ {
-		if c := v[i]; c < 0x20 || c >= 0x7f || c == '%' {
+	for i := 0; i < len(s); i++ {
+		if esc(s[i]) {
 			n++
 		}
 	}
 	if n == 0 {
-		return v
+		return s
 	}
 	const hex = "0123456789ABCDEF"
-	b := make([]byte, 0, len(v)+2*n)
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		if c < 0x20 || c >= 0x7f || c == '%' {
+	b := make([]byte, 0, len(s)+2*n)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; esc(c) {
 			b = append(b, '%', hex[c>>4], hex[c&15])
-			continue
+		} else {
+			b = append(b, c)
 		}
-		b = append(b, c)
 	}
 	return string(b)
 }

@@ -419,31 +419,6 @@ func endsInNumber(host string) bool {
 // //evil.com. Bytes outside printable ASCII are percent-encoded so that the
 // header stays ASCII; the policy has refused control characters already.
 func redirectTo(w http.ResponseWriter, target string, code int) {
-	w.Header().Set("Location", escapeNonASCII(target))
+	w.Header().Set("Location", escapeBytes(target, false))
 	w.WriteHeader(code)
-}
-
-// escapeNonASCII percent-encodes bytes >= 0x80 and any control byte; it
-// allocates only when there are some.
-func escapeNonASCII(s string) string {
-	n := 0
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= 0x7f || c < 0x20 {
-			n++
-		}
-	}
-	if n == 0 {
-		return s
-	}
-	const hex = "0123456789ABCDEF"
-	b := make([]byte, 0, len(s)+2*n)
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x7f || c < 0x20 {
-			b = append(b, '%', hex[c>>4], hex[c&15])
-			continue
-		}
-		b = append(b, c)
-	}
-	return string(b)
 }
