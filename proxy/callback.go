@@ -105,8 +105,6 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) error {
 		slog.String("request_id", requestID(ctx)),
 		slog.String("user", sess.User()),
 		slog.String("provider", name))
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Referrer-Policy", "no-referrer")
 	redirectTo(w, st.Redirect, http.StatusFound)
 	return nil
 }

@@ -58,7 +58,6 @@ func (s *Server) forwardAuth(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.metrics.decisions.allowed.Inc()
 	setAuthRequestHeaders(w.Header(), identityOf(sess), enc)
-	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusAccepted)
 	return nil
 }

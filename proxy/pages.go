@@ -129,13 +129,12 @@ func (p *pages) text(l lang, key string) string {
 
 // pageHeaders are sent with every page the gateway renders: the callback URL
 // carries a code, so no referrer; nothing is framed, cached or scripted.
+// Error pages are also rendered on upstream routes, where ServeHTTP has not
+// applied endpointHeaders, so pages apply them here.
 func pageHeaders(h http.Header) {
+	endpointHeaders(h)
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
 }
 
 // endpointHeaders are the defaults for every answer of the /oauth2/

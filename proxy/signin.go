@@ -105,8 +105,6 @@ func (s *Server) start(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.cookies.WriteLogin(w, pending)
 	s.metrics.logins.WithLabelValues(p.Name(), "started").Inc()
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Referrer-Policy", "no-referrer")
 	redirectTo(w, authURL, http.StatusFound)
 	return nil
 }

@@ -90,7 +90,6 @@ func (s *Server) signOut(w http.ResponseWriter, r *http.Request) error {
 	if rd == "/" && r.PostForm.Get("rd") == "" {
 		rd = "/oauth2/sign_in"
 	}
-	w.Header().Set("Cache-Control", "no-store")
 	redirectTo(w, rd, http.StatusFound)
 	return nil
 }
