@@ -99,14 +99,10 @@ func newServer(cfg *config.Config, mgr *session.Manager, log *slog.Logger) (*pro
 
 func newCookies(cfg *config.Config) (*session.Cookies, error) {
 	c := cfg.Cookie
-	var prev [][]byte
-	for _, p := range c.PreviousSecrets {
-		prev = append(prev, []byte(p))
-	}
 	return session.NewCookies(session.CookieOptions{
 		Name:            c.Name,
 		Secret:          []byte(c.Secret),
-		PreviousSecrets: prev,
+		PreviousSecrets: previousSecrets(cfg),
 		Domain:          c.Domain,
 		Secure:          c.Secure,
 		SameSite:        c.SameSite,
@@ -134,10 +130,6 @@ func newStore(cfg *config.Config) (session.Store, error) {
 			tlsConf.RootCAs = pool
 		}
 	}
-	var prev [][]byte
-	for _, p := range cfg.Cookie.PreviousSecrets {
-		prev = append(prev, []byte(p))
-	}
 	return session.NewRedis(session.RedisOptions{
 		Addrs:            r.Addrs,
 		MasterName:       r.MasterName,
@@ -153,8 +145,18 @@ func newStore(cfg *config.Config) (session.Store, error) {
 		ReadTimeout:      r.ReadTimeout,
 		WriteTimeout:     r.WriteTimeout,
 		Secret:           []byte(cfg.Cookie.Secret),
-		PreviousSecrets:  prev,
+		PreviousSecrets:  previousSecrets(cfg),
 	})
+}
+
+// previousSecrets are the cookie secrets before a rotation: they still
+// verify cookies and open sealed sessions, and are never used to write.
+func previousSecrets(cfg *config.Config) [][]byte {
+	var prev [][]byte
+	for _, p := range cfg.Cookie.PreviousSecrets {
+		prev = append(prev, []byte(p))
+	}
+	return prev
 }
 
 func newProviders(cfg *config.Config) ([]proxy.Provider, error) {
