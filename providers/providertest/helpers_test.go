@@ -179,7 +179,7 @@ func claims(t *testing.T, f *Fake, tok string) map[string]any {
 // payload as sent.
 func idTokenPayload(t *testing.T, f *Fake, tok string) []byte {
 	t.Helper()
-	jws, err := jose.ParseSigned(tok, []jose.SignatureAlgorithm{jose.RS256})
+	jws, err := jose.ParseSignedCompact(tok, []jose.SignatureAlgorithm{jose.RS256})
 	if err != nil {
 		t.Fatalf("parse id_token: %v", err)
 	}

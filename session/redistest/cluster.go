@@ -97,15 +97,24 @@ func (c *Cluster) Owner(slot int) int {
 	c.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	ranges, err := c.Nodes[0].Client().ClusterSlots(ctx).Result()
+	shards, err := c.Nodes[0].Client().ClusterShards(ctx).Result()
 	if err != nil {
-		c.t.Fatalf("redistest: CLUSTER SLOTS: %v", err)
+		c.t.Fatalf("redistest: CLUSTER SHARDS: %v", err)
 	}
-	for _, r := range ranges {
-		if int(r.Start) <= slot && slot <= int(r.End) && len(r.Nodes) > 0 {
-			for i, a := range c.Addrs {
-				if a == r.Nodes[0].Addr {
-					return i
+	for _, sh := range shards {
+		for _, r := range sh.Slots {
+			if int(r.Start) > slot || slot > int(r.End) {
+				continue
+			}
+			for _, n := range sh.Nodes {
+				if n.Role != "master" {
+					continue
+				}
+				addr := net.JoinHostPort(n.IP, strconv.FormatInt(n.Port, 10))
+				for i, a := range c.Addrs {
+					if a == addr {
+						return i
+					}
 				}
 			}
 		}
