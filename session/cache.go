@@ -29,6 +29,12 @@ const linkStaleAfter = 750 * time.Millisecond
 type cache struct {
 	ttl    time.Duration
 	remote bool // invalidations arrive over a link that can fail
+	// now is the Manager's clock. The link's staleness is measured on it
+	// too: PINGs carry its reading, so a test that advances the clock past
+	// linkStaleAfter sees the cache stop answering until a PING sent after
+	// the advance has come back, exactly as a silent link would in real
+	// time. Any clock that never goes backwards keeps the guarantee below.
+	now func() time.Time
 
 	mu        sync.RWMutex
 	entries   map[string]cacheEntry
@@ -45,8 +51,8 @@ type cacheEntry struct {
 	exp time.Time
 }
 
-func newCache(ttl time.Duration, remote bool) *cache {
-	c := &cache{ttl: ttl, remote: remote, entries: make(map[string]cacheEntry), base: time.Now()}
+func newCache(ttl time.Duration, remote bool, now func() time.Time) *cache {
+	c := &cache{ttl: ttl, remote: remote, now: now, entries: make(map[string]cacheEntry), base: now()}
 	c.up.Store(!remote)
 	return c
 }
@@ -56,7 +62,7 @@ func (c *cache) trusted() bool {
 	if !c.remote {
 		return true
 	}
-	return c.up.Load() && time.Duration(c.sinceBase(time.Now())-c.heard.Load()) < linkStaleAfter
+	return c.up.Load() && time.Duration(c.sinceBase(c.now())-c.heard.Load()) < linkStaleAfter
 }
 
 // sinceBase is t in the cache's monotonic nanoseconds.

@@ -109,7 +109,7 @@ func TestManagerCacheLocalInvalidation(t *testing.T) {
 
 func TestCacheDropsLoadsRacingAnInvalidation(t *testing.T) {
 	now := time.Now()
-	c := newCache(time.Minute, false)
+	c := newCache(time.Minute, false, time.Now)
 	gen := c.generation()
 	c.invalidate(invSession + ":other") // any invalidation while loading
 	c.put(&Session{ID: "a", Provider: "kakao", Subject: "1"}, gen, now)
@@ -142,7 +142,7 @@ func TestCacheInvalidationMessages(t *testing.T) {
 		{"x:from a newer version", nil}, // unknown: drop everything
 	}
 	for _, tt := range tests {
-		c := newCache(time.Minute, false)
+		c := newCache(time.Minute, false, time.Now)
 		for _, s := range sessions {
 			c.put(s, c.generation(), now)
 		}
@@ -172,19 +172,21 @@ func equalStrings(a, b []string) bool {
 }
 
 func TestCacheRemoteTrust(t *testing.T) {
-	now := time.Now()
-	c := newCache(time.Minute, true)
+	clk := newClock()
+	now := clk.Now()
+	c := newCache(time.Minute, true, clk.Now)
 	c.linkUp()
 	c.put(&Session{ID: "a", Provider: "kakao", Subject: "1"}, c.generation(), now)
-	c.heardAt(c.sinceBase(time.Now()))
+	c.heardAt(c.sinceBase(clk.Now()))
+	clk.Advance(linkStaleAfter - time.Millisecond)
 	if _, ok := c.get("a", now); !ok {
-		t.Fatalf("subscribed and just heard from: the cache does not answer")
+		t.Fatalf("subscribed and heard from %v ago: the cache does not answer", linkStaleAfter-time.Millisecond)
 	}
-	c.heard.Store(c.sinceBase(time.Now().Add(-linkStaleAfter)))
+	clk.Advance(time.Millisecond)
 	if _, ok := c.get("a", now); ok {
 		t.Errorf("silent for %v: the cache still answers", linkStaleAfter)
 	}
-	c.heardAt(c.sinceBase(time.Now()))
+	c.heardAt(c.sinceBase(clk.Now()))
 	c.linkDown()
 	if _, ok := c.get("a", now); ok {
 		t.Errorf("link down: the cache still answers")
@@ -196,23 +198,25 @@ func TestCacheRemoteTrust(t *testing.T) {
 }
 
 // replicas are two Managers with a long cache TTL on one real redis-server,
-// each with its own client, like two gateway replicas.
-func replicas(t *testing.T, srv *redistest.Server) (a, b *Manager) {
+// each with its own client, like two gateway replicas, on one fake clock:
+// the tests advance it where they used to sleep.
+func replicas(t *testing.T, srv *redistest.Server) (a, b *Manager, clk *fakeClock) {
 	t.Helper()
+	clk = newClock()
 	mk := func() *Manager {
 		r, err := NewRedis(RedisOptions{Addrs: []string{srv.Addr}, Secret: testSecret,
 			DialTimeout: 200 * time.Millisecond, ReadTimeout: 200 * time.Millisecond})
 		if err != nil {
 			t.Fatal(err)
 		}
-		m, err := NewManager(ManagerOptions{Store: r, CacheTTL: time.Hour})
+		m, err := NewManager(ManagerOptions{Store: r, CacheTTL: time.Hour, Now: clk.Now})
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { m.Close(); r.Close() })
 		return m
 	}
-	return mk(), mk()
+	return mk(), mk(), clk
 }
 
 // waitTrusted waits until m's cache answers, so that a test checks the
@@ -237,10 +241,12 @@ func cached(m *Manager, id string) bool {
 
 // TestCacheRevocationAcrossReplicas: a sign-out or revocation on one
 // replica is refused by the other, whose cache held the session, within
-// one second. The check is made one second after the revocation returned,
-// which the design guarantees whatever the scheduling: by then the other
-// replica has either applied the message or stopped trusting its cache.
-// That the message itself arrives is checked too, with a lax deadline.
+// one second. The check is made once the shared clock has moved one second
+// past the revocation, which the design guarantees whatever the
+// scheduling: by then the other replica has either applied the message or
+// stopped trusting its cache (no PING carrying the new time has come back
+// without the message ahead of it). That the message itself arrives is
+// checked too, with a lax deadline.
 func TestCacheRevocationAcrossReplicas(t *testing.T) {
 	ctx := context.Background()
 	srv := redistest.Start(t)
@@ -254,7 +260,7 @@ func TestCacheRevocationAcrossReplicas(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a, b := replicas(t, srv)
+			a, b, clk := replicas(t, srv)
 			s, err := a.Create(ctx, identity(), "")
 			if err != nil {
 				t.Fatal(err)
@@ -269,8 +275,7 @@ func TestCacheRevocationAcrossReplicas(t *testing.T) {
 			if err := tt.revoke(a, s); err != nil {
 				t.Fatal(err)
 			}
-			revoked := time.Now()
-			time.Sleep(time.Until(revoked.Add(time.Second)))
+			clk.Advance(time.Second)
 			if got, err := b.Get(ctx, s.ID); !errors.Is(err, ErrNotFound) {
 				t.Errorf("replica b, 1s after %s on a: got session %v, error %v; want ErrNotFound", tt.name, got != nil, err)
 			}
@@ -289,7 +294,7 @@ func TestCacheRevocationAcrossReplicas(t *testing.T) {
 // replace the other's cached copy.
 func TestCacheUpdateAcrossReplicas(t *testing.T) {
 	ctx := context.Background()
-	a, b := replicas(t, redistest.Start(t))
+	a, b, clk := replicas(t, redistest.Start(t))
 	s, err := a.Create(ctx, identity(), "")
 	if err != nil {
 		t.Fatal(err)
@@ -303,7 +308,7 @@ func TestCacheUpdateAcrossReplicas(t *testing.T) {
 	if err := a.Update(ctx, &next); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(time.Second)
+	clk.Advance(time.Second)
 	got, err := b.Get(ctx, s.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -318,7 +323,7 @@ func TestCacheUpdateAcrossReplicas(t *testing.T) {
 func TestCacheFailsSafeWhenRedisGoesAway(t *testing.T) {
 	ctx := context.Background()
 	srv := redistest.Start(t)
-	a, b := replicas(t, srv)
+	a, b, clk := replicas(t, srv)
 	s, err := a.Create(ctx, identity(), "")
 	if err != nil {
 		t.Fatal(err)
@@ -328,8 +333,7 @@ func TestCacheFailsSafeWhenRedisGoesAway(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv.Stop()
-	stopped := time.Now()
-	time.Sleep(time.Until(stopped.Add(time.Second)))
+	clk.Advance(time.Second)
 	if got, err := b.Get(ctx, s.ID); !errors.Is(err, ErrUnavailable) {
 		t.Errorf("1s after Redis stopped: got session %v, error %v; want ErrUnavailable, not a cached answer", got != nil, err)
 	}

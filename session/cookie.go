@@ -62,6 +62,11 @@ type CookieOptions struct {
 	// signed timestamp. Zero: a browser-session cookie whose signature is
 	// accepted for 30 days (the store decides when the session ends).
 	MaxAge time.Duration
+	// Now is the clock the session cookie is signed and checked against.
+	// The login cookie is gorilla/sessions' and stamps the wall clock; its
+	// 10 minutes are enforced on this clock by the login state itself
+	// (Manager.FinishLogin). Zero: time.Now.
+	Now func() time.Time
 }
 
 // Cookies reads and writes the gateway's two cookies: the session cookie
@@ -74,6 +79,7 @@ type Cookies struct {
 	secure   bool
 	sameSite http.SameSite
 	maxAge   time.Duration
+	now      func() time.Time
 
 	session []securecookie.Codec // [0] signs; all verify
 	login   []securecookie.Codec
@@ -107,7 +113,10 @@ func NewCookies(o CookieOptions) (*Cookies, error) {
 	if o.MaxAge > 0 {
 		signAge = o.MaxAge
 	}
-	c := &Cookies{name: o.Name, domain: o.Domain, secure: o.Secure, sameSite: o.SameSite, maxAge: o.MaxAge}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	c := &Cookies{name: o.Name, domain: o.Domain, secure: o.Secure, sameSite: o.SameSite, maxAge: o.MaxAge, now: o.Now}
 	var keys [][]byte
 	for i, sec := range append([][]byte{o.Secret}, o.PreviousSecrets...) {
 		if len(sec) < MinSecretLen {
@@ -169,7 +178,7 @@ func (c *Cookies) IsGatewayCookie(name string) bool {
 // the current secret nor a previous one. When several cookies carry the
 // name, the first that verifies wins.
 func (c *Cookies) ReadSession(r *http.Request) (id string, ok bool) {
-	now := time.Now().Unix()
+	now := c.now().Unix()
 	for i, ck := range r.CookiesNamed(c.SessionName()) {
 		if i == maxCookieTries {
 			break
@@ -184,8 +193,8 @@ func (c *Cookies) ReadSession(r *http.Request) (id string, ok bool) {
 // WriteSession sets the session cookie to id.
 func (c *Cookies) WriteSession(w http.ResponseWriter, id string) {
 	name := c.SessionName()
-	v, err := securecookie.EncodeMulti(name, []byte(id), c.session[0])
-	if err != nil {
+	v := c.verify.sign(id, c.now().Unix())
+	if len(v) > maxCookieLen {
 		// Only an ID longer than a cookie can hold gets here; the Manager
 		// never makes one. Clearing beats leaving a stale session behind.
 		c.ClearSession(w)

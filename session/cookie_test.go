@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gorilla/securecookie"
 )
 
 const testID = "Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0Z2FycGx5"
@@ -176,6 +178,42 @@ func TestSessionCookieMaxAge(t *testing.T) {
 			t.Errorf("signed %v ago: got ok %v, want %v", tc.age, ok, tc.want)
 		}
 	}
+}
+
+// TestSessionCookieOnClock: the session cookie is signed and checked on the
+// injected clock, and what it writes is securecookie's format.
+func TestSessionCookieOnClock(t *testing.T) {
+	clk := newClock()
+	c := newTestCookies(t, CookieOptions{MaxAge: time.Hour, Now: clk.Now})
+	w := httptest.NewRecorder()
+	c.WriteSession(w, testID)
+	ck := setCookie(t, w)
+	var raw []byte
+	ref := securecookie.New(mustKey(t, testSecret), nil).SetSerializer(securecookie.NopEncoder{}).MaxAge(0)
+	if err := ref.Decode(c.SessionName(), ck.Value, &raw); err != nil || string(raw) != testID {
+		t.Fatalf("securecookie reads the written cookie as %q, %v; want %q", raw, err, testID)
+	}
+	if want := forge(testSecret, c.SessionName(), []byte(testID), clk.Now()); ck.Value != want {
+		t.Errorf("written cookie %q, want the one signed at the clock's time %q", ck.Value, want)
+	}
+	for _, tc := range []struct {
+		advance time.Duration
+		want    bool
+	}{{59 * time.Minute, true}, {2 * time.Minute, false}} {
+		clk.Advance(tc.advance)
+		if _, ok := c.ReadSession(requestWith(ck)); ok != tc.want {
+			t.Errorf("clock at +%v: got ok %v, want %v", clk.Now().Sub(newClock().Now()), ok, tc.want)
+		}
+	}
+}
+
+func mustKey(t *testing.T, secret []byte) []byte {
+	t.Helper()
+	key, err := hkdf.Key(sha256.New, secret, nil, cookieInfo, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key
 }
 
 func TestCookieKeyRotation(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"hash"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -82,6 +83,26 @@ func (v *sessionVerifier) verify(cookie string, now int64) (string, bool) {
 		return "", false
 	}
 	return string(out), true
+}
+
+// sign returns value signed at now (Unix seconds) with the current key, in
+// the format verify and securecookie.DecodeMulti read. The session cookie
+// is written here rather than by securecookie so that its timestamp comes
+// from the injected clock (securecookie reads time.Now itself).
+func (v *sessionVerifier) sign(value string, now int64) string {
+	b64 := base64.URLEncoding
+	msg := make([]byte, 0, 96)
+	msg = strconv.AppendInt(msg, now, 10)
+	msg = append(msg, '|')
+	msg = b64.AppendEncode(msg, []byte(value))
+	st := v.macs[0].Get().(*macState)
+	st.h.Reset()
+	st.msg = append(append(st.msg[:0], v.prefix...), msg...)
+	st.h.Write(st.msg)
+	st.sum = st.h.Sum(st.sum[:0])
+	msg = append(append(msg, '|'), st.sum...)
+	v.macs[0].Put(st)
+	return b64.EncodeToString(msg)
 }
 
 // signed reports whether mac is the HMAC of name|msg under one of the keys.

@@ -84,7 +84,7 @@ func NewManager(o ManagerOptions) (*Manager, error) {
 	}
 	m.notify, _ = o.Store.(notifier)
 	if o.CacheTTL > 0 {
-		m.cache = newCache(o.CacheTTL, m.notify != nil)
+		m.cache = newCache(o.CacheTTL, m.notify != nil, m.now)
 		if m.notify != nil {
 			ctx, cancel := context.WithCancel(context.Background())
 			m.stop = cancel

@@ -59,12 +59,15 @@ func (r *Redis) publishInvalidation(ctx context.Context, msg string) error {
 func (r *Redis) listenInvalidations(ctx context.Context, c *cache) {
 	ps := r.c.Subscribe(ctx, r.invalidationChannel())
 	defer ps.Close()
+	// The PING schedule is real time (a network heartbeat, whatever the
+	// clock says); its payload is the cache's clock, on which staleness is
+	// judged.
 	var lastPing time.Time
 	for ctx.Err() == nil {
 		if time.Since(lastPing) >= pingEvery {
 			lastPing = time.Now()
 			// A failed write shows up as an error of the next receive.
-			_ = ps.Ping(ctx, strconv.FormatInt(c.sinceBase(lastPing), 10))
+			_ = ps.Ping(ctx, strconv.FormatInt(c.sinceBase(c.now()), 10))
 		}
 		msg, err := ps.ReceiveTimeout(ctx, pingEvery)
 		if err != nil {
