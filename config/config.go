@@ -43,6 +43,7 @@ type Config struct {
 	// Upstreams in file order. At least one.
 	Upstreams []Upstream
 	Log       Log
+	Accounts  Accounts
 
 	warnings []Problem
 }
@@ -172,6 +173,12 @@ type Provider struct {
 	TrustEmail bool
 	// OIDC (kakao only) uses OpenID Connect with a verified id_token.
 	OIDC bool
+	// Logout: sign-out continues at the provider (OIDC end_session_endpoint,
+	// Kakao's account logout). Not naver.
+	Logout bool
+	// AdminKey (kakao only) is the app's Admin key; it verifies Kakao's
+	// unlink callback at /oauth2/unlink/kakao.
+	AdminKey string
 }
 
 // Endpoints override a provider's real URLs; an empty field keeps the real one.
@@ -182,6 +189,8 @@ type Endpoints struct {
 	Issuer      string
 	JWKSURL     string
 	RevokeURL   string
+	// EndSessionURL overrides the logout page (discovered for OIDC).
+	EndSessionURL string
 }
 
 // Redirects configures where the browser may land after signing in.

@@ -68,6 +68,7 @@ func (ep Endpoints) fields() []endpointField {
 	return []endpointField{
 		{"auth_url", ep.AuthURL}, {"token_url", ep.TokenURL}, {"userinfo_url", ep.UserinfoURL},
 		{"issuer", ep.Issuer}, {"jwks_url", ep.JWKSURL}, {"revoke_url", ep.RevokeURL},
+		{"end_session_url", ep.EndSessionURL},
 	}
 }
 

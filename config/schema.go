@@ -32,6 +32,7 @@ func (d *decoder) root(n ast.Node, c *Config) bool {
 		},
 		"upstreams": func(v ast.Node, p string) { d.upstreams(v, p, c) },
 		"log":       func(v ast.Node, p string) { d.mapping(v, p, fields{"level": d.str(&d.logLevel)}) },
+		"accounts":  func(v ast.Node, p string) { d.accounts(v, p, &c.Accounts) },
 	})
 	d.secret("cookie.secret", &c.Cookie.Secret, "cookie.secret_file")
 	d.secret("session.redis.password", &c.Session.Redis.Password, "session.redis.password_file")
@@ -40,6 +41,7 @@ func (d *decoder) root(n ast.Node, c *Config) bool {
 	for i := range c.Providers {
 		base := "providers." + c.Providers[i].Name
 		d.secret(base+".client_secret", &c.Providers[i].ClientSecret, base+".client_secret_file")
+		d.secret(base+".admin_key", &c.Providers[i].AdminKey, base+".admin_key_file")
 	}
 	d.previousSecrets(&c.Cookie)
 	return true
@@ -139,10 +141,15 @@ func (d *decoder) providers(n ast.Node, path string, c *Config) {
 					"issuer":       d.str(&ep.Issuer),
 					"jwks_url":     d.str(&ep.JWKSURL),
 					"revoke_url":   d.str(&ep.RevokeURL),
+
+					"end_session_url": d.str(&ep.EndSessionURL),
 				})
 			},
-			"trust_email": d.boolean(&pr.TrustEmail),
-			"oidc":        d.boolean(&pr.OIDC),
+			"trust_email":    d.boolean(&pr.TrustEmail),
+			"oidc":           d.boolean(&pr.OIDC),
+			"logout":         d.boolean(&pr.Logout),
+			"admin_key":      d.str(&pr.AdminKey),
+			"admin_key_file": d.file,
 		})
 		c.Providers = append(c.Providers, pr)
 	}

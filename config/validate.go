@@ -27,6 +27,7 @@ func (d *decoder) validate(c *Config) {
 	d.validateProviders(c)
 	d.validateRedirects(&c.Redirects)
 	d.validateUpstreams(c)
+	d.validateAccounts(c)
 	switch lvl := d.logLevel; lvl {
 	case "", "info":
 		c.Log.Level = slog.LevelInfo

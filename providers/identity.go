@@ -20,6 +20,9 @@ type Identity struct {
 	EmailVerified bool   `json:"email_verified"`
 	Name          string `json:"name,omitempty"`
 	Picture       string `json:"picture,omitempty"`
+	// SessionID is the id_token's sid: the issuer's session, which a
+	// back-channel logout token may name instead of the subject.
+	SessionID string `json:"-"`
 }
 
 // User is the gateway-wide user key, "{provider}:{subject}".

@@ -24,6 +24,8 @@ var kakao = spec{
 		Issuer:      "https://kauth.kakao.com",
 		JWKSURL:     "https://kauth.kakao.com/.well-known/jwks.json",
 		RevokeURL:   "https://kapi.kakao.com/v1/user/logout",
+		// Account logout in the browser (logout.go).
+		EndSessionURL: "https://kauth.kakao.com/oauth/logout",
 	},
 	pkce:           true,
 	optionalOIDC:   true,

@@ -41,6 +41,7 @@ func (p *Provider) static() *resolved {
 	}{
 		{&ep.AuthURL, o.AuthURL}, {&ep.TokenURL, o.TokenURL}, {&ep.UserinfoURL, o.UserinfoURL},
 		{&ep.Issuer, o.Issuer}, {&ep.JWKSURL, o.JWKSURL}, {&ep.RevokeURL, o.RevokeURL},
+		{&ep.EndSessionURL, o.EndSessionURL},
 	} {
 		if f.v != "" {
 			*f.dst = f.v
@@ -50,6 +51,10 @@ func (p *Provider) static() *resolved {
 	// provider's revocation endpoint.
 	if o.RevokeURL == "" && (o.AuthURL != "" || o.TokenURL != "" || o.Issuer != "") {
 		ep.RevokeURL = ""
+	}
+	// Nor must a browser be sent to the real provider's logout.
+	if o.EndSessionURL == "" && (o.AuthURL != "" || o.TokenURL != "" || o.Issuer != "") {
+		ep.EndSessionURL = ""
 	}
 	res := &resolved{ep: ep}
 	// For the issuer https://accounts.google.com, go-oidc itself also
@@ -119,8 +124,9 @@ func (p *Provider) discover(ctx context.Context) (*resolved, error) {
 		return nil, p.fail(op, ErrProvider, err)
 	}
 	var doc struct {
-		JWKSURL   string `json:"jwks_uri"`
-		RevokeURL string `json:"revocation_endpoint"`
+		JWKSURL    string `json:"jwks_uri"`
+		RevokeURL  string `json:"revocation_endpoint"`
+		EndSession string `json:"end_session_endpoint"`
 	}
 	if err := op2.Claims(&doc); err != nil {
 		return nil, p.fail(op, ErrProvider, err)
@@ -132,6 +138,11 @@ func (p *Provider) discover(ctx context.Context) (*resolved, error) {
 		UserinfoURL: op2.UserInfoEndpoint(),
 		JWKSURL:     doc.JWKSURL,
 		RevokeURL:   doc.RevokeURL,
+
+		EndSessionURL: doc.EndSession,
+	}
+	if o.EndSessionURL != "" {
+		ep.EndSessionURL = o.EndSessionURL
 	}
 	if o.UserinfoURL != "" {
 		ep.UserinfoURL = o.UserinfoURL
@@ -146,7 +157,7 @@ func (p *Provider) discover(ctx context.Context) (*resolved, error) {
 			return nil, p.errorf(op, ErrProvider, "bad %s", f.name)
 		}
 	}
-	for _, u := range []*string{&ep.UserinfoURL, &ep.RevokeURL} {
+	for _, u := range []*string{&ep.UserinfoURL, &ep.RevokeURL, &ep.EndSessionURL} {
 		if *u != "" && checkURL(*u) != nil {
 			*u = "" // optional endpoints: unusable means absent
 		}
@@ -187,6 +198,7 @@ func (p *Provider) verifyIDToken(ctx context.Context, res *resolved, t Tokens, n
 	}
 	var az struct {
 		AZP string `json:"azp"`
+		SID string `json:"sid"` // back-channel logout names sessions by it
 	}
 	if err := json.Unmarshal(raw, &az); err != nil {
 		return Identity{}, p.errorf(op, ErrProvider, "bad azp claim")
@@ -202,6 +214,9 @@ func (p *Provider) verifyIDToken(ctx context.Context, res *resolved, t Tokens, n
 	}
 	if id.Subject != tok.Subject {
 		return Identity{}, p.errorf(op, ErrProvider, "sub mismatch")
+	}
+	if len(az.SID) <= 255 {
+		id.SessionID = az.SID
 	}
 	return id, nil
 }

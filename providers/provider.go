@@ -42,6 +42,12 @@ type Options struct {
 	// OIDC (Kakao only) uses OpenID Connect and verifies the id_token.
 	// Google is always OpenID Connect; Naver never.
 	OIDC bool
+	// Logout: the gateway's sign-out continues at the provider's
+	// end-session page (logout.go). Kakao and OpenID Connect only.
+	Logout bool
+	// AdminKey (Kakao only) is the app's Admin key, which Kakao sends with
+	// its unlink callback (unlink.go). Zero: the callback is refused.
+	AdminKey string
 	// HTTPClient zero: &http.Client{Timeout: Timeout}.
 	HTTPClient *http.Client
 	// Timeout bounds each outbound call. Zero: DefaultTimeout.
@@ -65,6 +71,9 @@ type Endpoints struct {
 	Issuer      string
 	JWKSURL     string
 	RevokeURL   string
+	// EndSessionURL is where RP-initiated logout sends the browser (OIDC
+	// end_session_endpoint, Kakao's account logout); see logout.go.
+	EndSessionURL string
 }
 
 // Provider runs the authorization-code flow against one provider. It is safe
@@ -143,6 +152,9 @@ func validate(s *spec, o Options) error {
 	if o.OIDC && !s.oidc && !s.optionalOIDC {
 		return errors.New("oidc: not supported by this provider")
 	}
+	if o.AdminKey != "" && s.name != "kakao" {
+		return errors.New("admin_key: kakao only")
+	}
 	if o.Timeout < 0 {
 		return errors.New("timeout: must not be negative")
 	}
@@ -150,6 +162,7 @@ func validate(s *spec, o Options) error {
 	for _, f := range []struct{ name, v string }{
 		{"auth_url", e.AuthURL}, {"token_url", e.TokenURL}, {"userinfo_url", e.UserinfoURL},
 		{"issuer", e.Issuer}, {"jwks_url", e.JWKSURL}, {"revoke_url", e.RevokeURL},
+		{"end_session_url", e.EndSessionURL},
 	} {
 		if f.v == "" {
 			continue

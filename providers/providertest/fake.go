@@ -71,12 +71,17 @@ type Options struct {
 	// AccessTokenTTL is the access token lifetime; zero means the
 	// provider's own (Google 3599s, Naver 3600s, Kakao 21599s).
 	AccessTokenTTL time.Duration
+	// Logout makes an OpenID Connect fake (Google's kind) act as an issuer
+	// with RP-initiated and back-channel logout, as Keycloak or Okta do
+	// (Google itself has neither): end_session_endpoint at /logout, a sid in
+	// every id_token (logout.go). Kakao's account logout is always there.
+	Logout bool
 }
 
 // Endpoints are the fake's URLs, with the field names of
 // providers.Endpoints. Naver has no Issuer or JWKSURL; Kakao's UserinfoURL
 // is /v2/user/me and its RevokeURL is /v1/user/logout.
-type Endpoints struct{ AuthURL, TokenURL, UserinfoURL, Issuer, JWKSURL, RevokeURL string }
+type Endpoints struct{ AuthURL, TokenURL, UserinfoURL, Issuer, JWKSURL, RevokeURL, EndSessionURL string }
 
 // AuthParams are the authorization request parameters bound to a code
 // minted by IssueCode. State and Prompt are additions to the original API:
@@ -117,6 +122,7 @@ type Fake struct {
 	users     []User
 	key       *signingKey
 	srv       *httptest.Server
+	sids      sids // logout.go
 
 	mu          sync.Mutex
 	autoApprove string
@@ -254,14 +260,19 @@ func (f *Fake) Endpoints() Endpoints {
 	b := f.base
 	switch f.kind {
 	case Google:
-		return Endpoints{AuthURL: b + "/o/oauth2/v2/auth", TokenURL: b + "/token",
+		e := Endpoints{AuthURL: b + "/o/oauth2/v2/auth", TokenURL: b + "/token",
 			UserinfoURL: b + "/v1/userinfo", Issuer: b, JWKSURL: b + "/oauth2/v3/certs", RevokeURL: b + "/revoke"}
+		if f.o.Logout {
+			e.EndSessionURL = b + endSessionPath
+		}
+		return e
 	case Naver:
 		return Endpoints{AuthURL: b + "/oauth2.0/authorize", TokenURL: b + "/oauth2.0/token",
 			UserinfoURL: b + "/v1/nid/me", RevokeURL: b + "/oauth2.0/revoke"}
 	default:
 		return Endpoints{AuthURL: b + "/oauth/authorize", TokenURL: b + "/oauth/token",
-			UserinfoURL: b + "/v2/user/me", Issuer: b, JWKSURL: b + "/.well-known/jwks.json", RevokeURL: b + "/v1/user/logout"}
+			UserinfoURL: b + "/v2/user/me", Issuer: b, JWKSURL: b + "/.well-known/jwks.json", RevokeURL: b + "/v1/user/logout",
+			EndSessionURL: b + "/oauth/logout"}
 	}
 }
 

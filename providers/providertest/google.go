@@ -36,6 +36,7 @@ type googleClaims struct {
 	Picture       string `json:"picture,omitempty"`
 	GivenName     string `json:"given_name,omitempty"`
 	FamilyName    string `json:"family_name,omitempty"`
+	Sid           string `json:"sid,omitempty"` // only with Options.Logout
 	Iat           int64  `json:"iat"`
 	Exp           int64  `json:"exp"`
 }
@@ -71,6 +72,12 @@ func (f *Fake) serveGoogle(w http.ResponseWriter, r *http.Request, p string) {
 		f.serveJWKS(w, r)
 	case "/revoke":
 		f.googleRevoke(w, r)
+	case endSessionPath:
+		if !f.o.Logout {
+			writeHTML(w, http.StatusNotFound, "<html><body><h1>404. That’s an error.</h1></body></html>")
+			return
+		}
+		f.serveEndSession(w, r)
 	default:
 		writeHTML(w, http.StatusNotFound, "<html><body><h1>404. That’s an error.</h1></body></html>")
 	}
@@ -245,6 +252,9 @@ func (f *Fake) googleIDToken(w http.ResponseWriter, g *grant, reply *googleToken
 	info := f.googleInfo(u, g.scope)
 	c.Email, c.EmailVerified = info.Email, info.EmailVerified
 	c.Name, c.Picture, c.GivenName, c.FamilyName = info.Name, info.Picture, info.GivenName, info.FamilyName
+	if f.o.Logout {
+		c.Sid = f.sidFor(g)
+	}
 	tok, err := f.key.sign(c)
 	if err != nil {
 		writeJSON(w, http.StatusInternalServerError, oauthError{"server_error", "signing failed"})

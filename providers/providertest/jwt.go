@@ -60,6 +60,33 @@ func (k *signingKey) sign(claims any) (string, error) {
 	return jws.CompactSerialize()
 }
 
+// signTyped is sign with another typ header ("logout+jwt").
+func (k *signingKey) signTyped(claims any, typ string) (string, error) {
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		return "", fmt.Errorf("marshal claims: %w", err)
+	}
+	opts := (&jose.SignerOptions{}).WithType(jose.ContentType(typ)).WithHeader("kid", k.kid)
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: k.priv}, opts)
+	if err != nil {
+		return "", fmt.Errorf("new signer: %w", err)
+	}
+	jws, err := signer.Sign(payload)
+	if err != nil {
+		return "", fmt.Errorf("sign: %w", err)
+	}
+	return jws.CompactSerialize()
+}
+
+// verify checks a compact JWS signed by k and returns its payload.
+func (k *signingKey) verify(tok string) ([]byte, error) {
+	jws, err := jose.ParseSignedCompact(tok, []jose.SignatureAlgorithm{jose.RS256})
+	if err != nil {
+		return nil, err
+	}
+	return jws.Verify(&k.priv.PublicKey)
+}
+
 // atHash is the OIDC at_hash of an RS256 access token: the left half of
 // its SHA-256, base64url.
 func atHash(accessToken string) string {
@@ -95,6 +122,10 @@ type discovery struct {
 	CodeChallengeMethods   []string `json:"code_challenge_methods_supported"`
 	GrantTypes             []string `json:"grant_types_supported"`
 	RequestURIParamSupport *bool    `json:"request_uri_parameter_supported,omitempty"`
+	// With Options.Logout (logout.go).
+	EndSessionEndpoint         string `json:"end_session_endpoint,omitempty"`
+	BackchannelLogoutSupported bool   `json:"backchannel_logout_supported,omitempty"`
+	BackchannelLogoutSession   bool   `json:"backchannel_logout_session_supported,omitempty"`
 }
 
 func (f *Fake) discovery() discovery {
@@ -117,6 +148,10 @@ func (f *Fake) discovery() discovery {
 		d.Claims = []string{"aud", "email", "email_verified", "exp", "family_name", "given_name",
 			"iat", "iss", "name", "picture", "sub"}
 		d.CodeChallengeMethods = []string{"plain", "S256"}
+		if f.o.Logout {
+			d.EndSessionEndpoint = e.EndSessionURL
+			d.BackchannelLogoutSupported, d.BackchannelLogoutSession = true, true
+		}
 		return d
 	}
 	d.UserinfoEndpoint = f.base + "/v1/oidc/userinfo"
