@@ -160,10 +160,16 @@ type RedisTLS struct {
 	InsecureSkipVerify bool
 }
 
-// Provider is one configured identity provider.
+// Provider is one configured provider instance.
 type Provider struct {
-	// Name is "google", "naver" or "kakao".
-	Name         string
+	// Name is the instance id, the key under providers ("google", "corp"):
+	// it names the instance in routes, user keys and allow lists.
+	Name string
+	// Kind is the provider kind (providers.Kinds): the kind key, or the
+	// id when the id names a kind.
+	Kind string
+	// DisplayName is the button label; empty means the kind's name.
+	DisplayName  string
 	ClientID     string
 	ClientSecret string
 	// Scopes empty means the provider's defaults.

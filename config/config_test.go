@@ -71,7 +71,7 @@ func TestExampleShowsEveryKey(t *testing.T) {
 	// the shape of paths: "providers.*.oidc", "upstreams[].allow".
 	shape := func(p string) string {
 		p = regexp.MustCompile(`\[\d+\]`).ReplaceAllString(p, "[]")
-		return regexp.MustCompile(`^providers\.[a-z]+`).ReplaceAllString(p, "providers.*")
+		return regexp.MustCompile(`^providers\.[a-z0-9_-]+`).ReplaceAllString(p, "providers.*")
 	}
 	written := map[string]bool{}
 	for p := range d.lines {
@@ -108,7 +108,7 @@ func TestDefaults(t *testing.T) {
 				ReadTimeout: time.Second, WriteTimeout: time.Second,
 			},
 		},
-		Providers: []Provider{{Name: "google", ClientID: "g", ClientSecret: "gs"}},
+		Providers: []Provider{{Name: "google", Kind: "google", ClientID: "g", ClientSecret: "gs"}},
 		Upstreams: []Upstream{{
 			Name: "app", Path: "/", URL: "http://127.0.0.1:8080",
 			Auth: AuthRequired, HeaderEncoding: EncodingPercent,

@@ -5,19 +5,24 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+
+	"github.com/socialgate/socialgate/providers"
 )
 
 func (d *decoder) validateProviders(c *Config) {
 	if len(c.Providers) == 0 {
-		d.missing("providers", "at least one provider is required ("+strings.Join(knownProviders, ", ")+")")
+		d.missing("providers", "at least one provider is required ("+strings.Join(providers.BuiltinKinds(), ", ")+")")
 	}
 	for i := range c.Providers {
 		p := &c.Providers[i]
 		base := "providers." + p.Name
+		if !d.resolveKind(base, p) {
+			continue
+		}
 		if !d.set[base+".client_id"] {
 			d.required(base+".client_id", "")
 		}
-		if p.Name != "kakao" && !d.set[base+".client_secret"] {
+		if p.Kind != "kakao" && !d.set[base+".client_secret"] {
 			d.required(base+".client_secret", "set client_secret or client_secret_file")
 		}
 		for j, s := range p.Scopes {
@@ -27,9 +32,9 @@ func (d *decoder) validateProviders(c *Config) {
 		}
 		// Explicit scopes replace the defaults, so a missing "openid" would
 		// silently turn off the id_token the login depends on.
-		oidc := p.Name == "google" || (p.Name == "kakao" && p.OIDC)
+		oidc := p.Kind == "google" || (p.Kind == "kakao" && p.OIDC)
 		if oidc && len(p.Scopes) > 0 && !slices.Contains(p.Scopes, "openid") {
-			d.errorf(base+".scopes", `must include "openid": %s signs in with OpenID Connect`, p.Name)
+			d.errorf(base+".scopes", `must include "openid": %s signs in with OpenID Connect`, p.Kind)
 		}
 		for _, e := range p.Endpoints.fields() {
 			path := base + ".endpoints." + e.key
@@ -42,23 +47,50 @@ func (d *decoder) validateProviders(c *Config) {
 			}
 			if e.key == "issuer" || e.key == "jwks_url" {
 				switch {
-				case p.Name == "naver":
+				case p.Kind == "naver":
 					d.errorf(path, "naver has no OpenID Connect; only auth_url, token_url, userinfo_url and revoke_url apply")
-				case p.Name == "kakao" && !p.OIDC:
-					d.errorf(path, "is only used with providers.kakao.oidc: true")
+				case p.Kind == "kakao" && !p.OIDC:
+					d.errorf(path, "is only used with %s.oidc: true", base)
 				}
 			}
 		}
-		if p.Name == "naver" && len(p.Scopes) > 0 {
+		if p.Kind == "naver" && len(p.Scopes) > 0 {
 			d.errorf(base+".scopes", "naver takes no scopes (the fields it gives are chosen in Naver's developer console)")
 		}
-		if p.TrustEmail && p.Name != "naver" {
+		if p.TrustEmail && p.Kind != "naver" {
 			d.errorf(base+".trust_email", "only applies to naver (the other providers say whether an e-mail is verified)")
 		}
-		if p.OIDC && p.Name != "kakao" {
+		if p.OIDC && p.Kind != "kakao" {
 			d.errorf(base+".oidc", "only applies to kakao (google always uses OpenID Connect; naver has none)")
 		}
 	}
+}
+
+// resolveKind sets p.Kind (the id when the id names a kind) and reports
+// whether it names a kind; the provider's other rules depend on it.
+func (d *decoder) resolveKind(base string, p *Provider) bool {
+	kinds := providers.Kinds()
+	if d.set[base+".kind"] {
+		if providers.IsKind(p.Kind) {
+			return true
+		}
+		msg := fmt.Sprintf("unknown provider kind %q", p.Kind)
+		if s := closest(p.Kind, kinds); s != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", s)
+		}
+		d.errorf(base+".kind", "%s; known kinds: %s", msg, strings.Join(kinds, ", "))
+		return false
+	}
+	if providers.IsKind(p.Name) {
+		p.Kind = p.Name
+		return true
+	}
+	msg := fmt.Sprintf("unknown provider %q", p.Name)
+	if s := closest(p.Name, kinds); s != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", s)
+	}
+	d.errorf(base, "%s; known providers: %s (an id of your own needs kind: one of them)", msg, strings.Join(kinds, ", "))
+	return false
 }
 
 type endpointField struct{ key, val string }
@@ -93,8 +125,10 @@ func (d *decoder) validateUpstreams(c *Config) {
 		d.missing("upstreams", "at least one upstream is required")
 	}
 	configured := make([]string, len(c.Providers))
+	kinds := map[string]string{} // id → kind
 	for i, p := range c.Providers {
 		configured[i] = p.Name
+		kinds[p.Name] = p.Kind
 	}
 	names := map[string]int{}
 	routes := map[string]int{}
@@ -128,7 +162,7 @@ func (d *decoder) validateUpstreams(c *Config) {
 			d.errorf(base+".url", "%v", err)
 		}
 		d.choice(base+".auth", &u.Auth, AuthRequired, AuthRequired, AuthPublic)
-		d.validateAllow(base+".allow", &u.Allow, configured)
+		d.validateAllow(base+".allow", &u.Allow, configured, kinds)
 		if u.Auth == AuthPublic && d.hasAllow(base+".allow") {
 			d.errorf(base+".allow", "has no effect on a public upstream (auth: public)")
 		}
@@ -168,7 +202,7 @@ func (d *decoder) hasAllow(base string) bool {
 	return false
 }
 
-func (d *decoder) validateAllow(base string, a *Allow, configured []string) {
+func (d *decoder) validateAllow(base string, a *Allow, configured []string, kinds map[string]string) {
 	notConfigured := func(path, name string) {
 		d.errorf(path, "%q is not a configured provider (configured: %s)", name, strings.Join(configured, ", "))
 	}
@@ -212,8 +246,8 @@ func (d *decoder) validateAllow(base string, a *Allow, configured []string) {
 			d.errorf(path, `must be "provider:subject", such as "kakao:3456789012"`)
 		case !slices.Contains(configured, provider):
 			notConfigured(path, provider)
-		case provider == "kakao" && !isDecimal(subject):
-			d.errorf(path, "a kakao subject is the decimal user id, such as \"kakao:3456789012\"")
+		case kinds[provider] == "kakao" && !isDecimal(subject):
+			d.errorf(path, "a kakao subject is the decimal user id, such as \"%s:3456789012\"", provider)
 		}
 	}
 }

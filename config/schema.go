@@ -2,15 +2,11 @@ package config
 
 import (
 	"fmt"
-	"slices"
-	"strings"
 
 	"github.com/goccy/go-yaml/ast"
-)
 
-// knownProviders are the provider names the gateway has built in, in the
-// order messages list them.
-var knownProviders = []string{"google", "naver", "kakao"}
+	"github.com/socialgate/socialgate/providers"
+)
 
 // root decodes the whole file into c. The keys of every section are listed
 // in this file and nowhere else: this is the schema. It reports false when
@@ -117,18 +113,16 @@ func (d *decoder) session(n ast.Node, path string, s *Session) {
 func (d *decoder) providers(n ast.Node, path string, c *Config) {
 	for _, e := range d.entries(n, path) {
 		p := joinPath(path, e.key)
-		if !slices.Contains(knownProviders, e.key) {
-			msg := fmt.Sprintf("unknown provider %q", e.key)
-			if s := closest(e.key, knownProviders); s != "" {
-				msg += fmt.Sprintf(" (did you mean %q?)", s)
-			}
-			d.add(p, e.line, msg+"; known providers: "+strings.Join(knownProviders, ", "))
+		if !providers.ValidID(e.key) {
+			d.add(p, e.line, fmt.Sprintf("%q is not a provider id: use lower-case letters, digits, '-' and '_', starting with a letter or digit (at most 64)", e.key))
 			continue
 		}
 		d.lines[p] = e.line
 		pr := Provider{Name: e.key}
 		ep := &pr.Endpoints
 		d.mapping(e.value, p, fields{
+			"kind":               d.str(&pr.Kind),
+			"display_name":       d.str(&pr.DisplayName),
 			"client_id":          d.str(&pr.ClientID),
 			"client_secret":      d.str(&pr.ClientSecret),
 			"client_secret_file": d.file,

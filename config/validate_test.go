@@ -1,8 +1,14 @@
 package config
 
 import (
+	"strings"
 	"testing"
+
+	"github.com/socialgate/socialgate/providers"
 )
+
+// knownKinds is how messages list the provider kinds.
+var knownKinds = strings.Join(providers.Kinds(), ", ")
 
 // TestProblems checks every validation rule: each case is a file that is
 // valid except for what the case tests, and the exact problem lines it must
@@ -102,10 +108,10 @@ func TestProblems(t *testing.T) {
 		// providers
 		{"no providers", "providers: {}\n",
 			[]string{`c.yaml:1: providers: at least one provider is required (google, naver, kakao)`}},
-		{"unknown provider", "providers:\n  google: {client_id: g, client_secret: s}\n  github:\n    client_id: x\n",
-			[]string{`c.yaml:3: providers.github: unknown provider "github"; known providers: google, naver, kakao`}},
+		{"unknown provider", "providers:\n  google: {client_id: g, client_secret: s}\n  myspace:\n    client_id: x\n",
+			[]string{`c.yaml:3: providers.myspace: unknown provider "myspace"; known providers: ` + knownKinds + ` (an id of your own needs kind: one of them)`}},
 		{"provider typo", "providers:\n  kakoa:\n    client_id: x\n",
-			[]string{`c.yaml:2: providers.kakoa: unknown provider "kakoa" (did you mean "kakao"?); known providers: google, naver, kakao`}},
+			[]string{`c.yaml:2: providers.kakoa: unknown provider "kakoa" (did you mean "kakao"?); known providers: ` + knownKinds + ` (an id of your own needs kind: one of them)`}},
 		{"client_id missing points at provider", "providers:\n  kakao:\n    scopes: [profile_nickname]\n",
 			[]string{`c.yaml:2: providers.kakao.client_id: is required`}},
 		{"naver needs a secret", "providers:\n  naver:\n    client_id: n\n",

@@ -30,11 +30,11 @@ func (p *Provider) Exchange(ctx context.Context, code string, a AuthRequest) (Id
 	// Missing request secrets are a caller bug, not the provider's fault.
 	switch {
 	case p.spec.pkce && a.Verifier == "":
-		return Identity{}, Tokens{}, fmt.Errorf("%s: %s: auth request has no verifier", p.spec.name, op)
+		return Identity{}, Tokens{}, fmt.Errorf("%s: %s: auth request has no verifier", p.id, op)
 	case p.oidc && a.Nonce == "":
-		return Identity{}, Tokens{}, fmt.Errorf("%s: %s: auth request has no nonce", p.spec.name, op)
+		return Identity{}, Tokens{}, fmt.Errorf("%s: %s: auth request has no nonce", p.id, op)
 	case p.spec.stateInExchange && a.State == "":
-		return Identity{}, Tokens{}, fmt.Errorf("%s: %s: auth request has no state", p.spec.name, op)
+		return Identity{}, Tokens{}, fmt.Errorf("%s: %s: auth request has no state", p.id, op)
 	}
 	res, err := p.resolve(ctx)
 	if err != nil {
@@ -226,7 +226,7 @@ func merge(id, ui Identity) Identity {
 
 // finish applies the rules every provider shares.
 func (p *Provider) finish(id Identity) (Identity, error) {
-	id.Provider = p.spec.name
+	id.Provider = p.id
 	if !validSubject(id.Subject) {
 		return Identity{}, p.errorf("identity", ErrProvider, "subject is not 1-255 printable ASCII characters")
 	}

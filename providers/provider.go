@@ -20,8 +20,16 @@ const DefaultTimeout = 10 * time.Second
 
 // Options configure one Provider.
 type Options struct {
-	// Name picks the built-in spec: "google", "naver" or "kakao".
+	// Name is the instance id ("google", "corp", "google-work"): it names
+	// the instance in routes, user keys ("{id}:{subject}") and errors. It
+	// must match [a-z0-9][a-z0-9_-]*.
 	Name string
+	// Kind picks the provider kind (see Kinds): "google", "naver",
+	// "kakao", "oidc" or a goth provider name. Zero: Name, which must then
+	// name a kind.
+	Kind string
+	// DisplayName is the button label. Zero: the kind's name ("Google").
+	DisplayName string
 	// ClientID is required.
 	ClientID string
 	// ClientSecret is required for Google and Naver. Kakao: optional; sent
@@ -79,6 +87,8 @@ type Endpoints struct {
 // Provider runs the authorization-code flow against one provider. It is safe
 // for concurrent use.
 type Provider struct {
+	id      string // the instance id, Options.Name
+	display string
 	spec    *spec
 	opts    Options
 	client  *http.Client
@@ -95,14 +105,23 @@ type Provider struct {
 
 // New validates o and returns a Provider. It makes no network call.
 func New(o Options) (*Provider, error) {
-	s, ok := specs[o.Name]
-	if !ok {
-		return nil, fmt.Errorf("providers: unknown provider %q", o.Name)
+	kind, err := KindOf(o.Name, o.Kind)
+	if err != nil {
+		return nil, fmt.Errorf("providers: %s: unknown provider: %w", o.Name, err)
 	}
+	if o.Name == "" {
+		o.Name = kind
+	}
+	if !ValidID(o.Name) {
+		return nil, fmt.Errorf("providers: id %q: must match [a-z0-9][a-z0-9_-]* (at most 64 bytes)", o.Name)
+	}
+	s := specs[kind]
 	if err := validate(s, o); err != nil {
-		return nil, fmt.Errorf("%s: %w", s.name, err)
+		return nil, fmt.Errorf("%s: %w", o.Name, err)
 	}
 	p := &Provider{
+		id:      o.Name,
+		display: o.DisplayName,
 		spec:    s,
 		opts:    o,
 		client:  o.HTTPClient,
@@ -118,6 +137,9 @@ func New(o Options) (*Provider, error) {
 	}
 	if p.now == nil {
 		p.now = time.Now
+	}
+	if p.display == "" {
+		p.display = s.displayName
 	}
 	p.scopes = s.scopes
 	if len(o.Scopes) > 0 {
@@ -189,11 +211,15 @@ func checkURL(raw string) error {
 	return nil
 }
 
-// Name is the provider's key: "google", "naver", "kakao".
-func (p *Provider) Name() string { return p.spec.name }
+// Name is the instance id: Options.Name, or the kind when that was zero.
+func (p *Provider) Name() string { return p.id }
 
-// DisplayName is the provider's name for people: "Google", "Naver", "Kakao".
-func (p *Provider) DisplayName() string { return p.spec.displayName }
+// Kind is the provider kind: "google", "naver", "kakao", "oidc", "github"…
+func (p *Provider) Kind() string { return p.spec.name }
+
+// DisplayName is the instance's name for people: Options.DisplayName, or
+// the kind's ("Google", "Naver", "Kakao").
+func (p *Provider) DisplayName() string { return p.display }
 
 // SupportsPKCE reports whether AuthURL sends a PKCE S256 challenge.
 func (p *Provider) SupportsPKCE() bool { return p.spec.pkce }

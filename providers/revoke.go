@@ -65,7 +65,7 @@ func (p *Provider) do(ctx context.Context, req *http.Request) (int, []byte, erro
 // errorf wraps sentinel as "{provider}: {op}: {sentinel}: {detail}". The
 // detail must hold no secrets and no response bodies.
 func (p *Provider) errorf(op string, sentinel error, format string, args ...any) error {
-	return fmt.Errorf("%s: %s: %w: %s", p.spec.name, op, sentinel, fmt.Sprintf(format, args...))
+	return fmt.Errorf("%s: %s: %w: %s", p.id, op, sentinel, fmt.Sprintf(format, args...))
 }
 
 // fail wraps sentinel and cause. Transport failures (their text names only
@@ -73,7 +73,7 @@ func (p *Provider) errorf(op string, sentinel error, format string, args ...any)
 // response body, so only a short cleaned form of its text is kept.
 func (p *Provider) fail(op string, sentinel, cause error) error {
 	if isTransport(cause) {
-		return fmt.Errorf("%s: %s: %w: %w", p.spec.name, op, sentinel, cause)
+		return fmt.Errorf("%s: %s: %w: %w", p.id, op, sentinel, cause)
 	}
 	return p.errorf(op, sentinel, "%s", clean(cause.Error()))
 }

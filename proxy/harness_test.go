@@ -77,7 +77,13 @@ type gatewayConfig struct {
 	options func(*proxy.Options)
 	// handler, when set, wraps the gateway's handler (to watch requests).
 	handler func(http.Handler) http.Handler
+	// instances are more provider instances after the three built-in ones,
+	// each with a fake of its kind of its own, keyed by id in fakes.
+	instances []instance
 }
+
+// instance is one more provider instance: an id of its own and a kind.
+type instance struct{ id, kind, display string }
 
 // clock is a settable clock shared by the gateway, the store and the fakes.
 type clock struct {
@@ -129,25 +135,29 @@ func newGateway(t testing.TB, cfg gatewayConfig) *gateway {
 	}
 
 	var provs []proxy.Provider
-	for _, kind := range []string{"google", "naver", "kakao"} {
-		secret := kind + "-secret"
-		f := cfg.fakes[kind]
+	all := []instance{{id: "google", kind: "google"}, {id: "naver", kind: "naver"}, {id: "kakao", kind: "kakao"}}
+	for _, in := range append(all, cfg.instances...) {
+		id, kind := in.id, in.kind
+		secret := id + "-secret"
+		f := cfg.fakes[id]
 		if f == nil {
 			var err error
-			f, err = providertest.Start(kind, providertest.Options{ClientID: kind + "-client", ClientSecret: secret, Now: g.now.Now,
+			f, err = providertest.Start(kind, providertest.Options{ClientID: id + "-client", ClientSecret: secret, Now: g.now.Now,
 				Users: cfg.users[kind]})
 			if err != nil {
-				t.Fatalf("start fake %s: %v", kind, err)
+				t.Fatalf("start fake %s: %v", id, err)
 			}
 			t.Cleanup(f.Close)
 		}
-		g.fakes[kind] = f
+		g.fakes[id] = f
 		ep := f.Endpoints()
 		p, err := providers.New(providers.Options{
-			Name:         kind,
-			ClientID:     kind + "-client",
+			Name:         id,
+			Kind:         kind,
+			DisplayName:  in.display,
+			ClientID:     id + "-client",
 			ClientSecret: secret,
-			RedirectURL:  public + "/oauth2/callback/" + kind,
+			RedirectURL:  public + "/oauth2/callback/" + id,
 			Endpoints: providers.Endpoints{
 				AuthURL: ep.AuthURL, TokenURL: ep.TokenURL, UserinfoURL: ep.UserinfoURL,
 				Issuer: ep.Issuer, JWKSURL: ep.JWKSURL, RevokeURL: ep.RevokeURL,
@@ -158,7 +168,7 @@ func newGateway(t testing.TB, cfg gatewayConfig) *gateway {
 			Now:        g.now.Now,
 		})
 		if err != nil {
-			t.Fatalf("provider %s: %v", kind, err)
+			t.Fatalf("provider %s: %v", id, err)
 		}
 		if cfg.wrapProvider != nil {
 			provs = append(provs, cfg.wrapProvider(p))

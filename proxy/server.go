@@ -26,7 +26,11 @@ import (
 // Provider is what the gateway needs of an identity provider;
 // *providers.Provider implements it.
 type Provider interface {
+	// Name is the instance id: routes, user keys, X-Forwarded-Provider.
 	Name() string
+	// Kind is what the instance is ("google", "oidc", "github"…).
+	Kind() string
+	// DisplayName is the button label: the configured one or the kind's.
 	DisplayName() string
 	NewAuthRequest() providers.AuthRequest
 	// AuthURLContext may run OIDC discovery first; an error is the provider's.

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/socialgate/socialgate/providers"
 	"github.com/socialgate/socialgate/session"
 )
 
@@ -33,9 +34,11 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) error {
 	l := langFor(r)
 	page := signInPage{Lang: l}
 	for _, p := range s.order {
-		key := "signin_" + p.Name()
+		// A kind's own wording ("네이버 아이디로 로그인") unless the instance
+		// was given a display name of its own.
+		key := "signin_" + p.Kind()
 		label := s.pages.text(l, key)
-		if label == key {
+		if label == key || p.DisplayName() != providers.KindDisplayName(p.Kind()) {
 			label = fmt.Sprintf(s.pages.text(l, "signin_other"), p.DisplayName())
 		}
 		q := url.Values{"rd": {rd}}

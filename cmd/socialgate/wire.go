@@ -165,6 +165,8 @@ func newProviders(cfg *config.Config) ([]proxy.Provider, error) {
 		ep := p.Endpoints
 		prov, err := providers.New(providers.Options{
 			Name:         p.Name,
+			Kind:         p.Kind,
+			DisplayName:  p.DisplayName,
 			ClientID:     p.ClientID,
 			ClientSecret: p.ClientSecret,
 			Scopes:       p.Scopes,
