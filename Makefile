@@ -1,10 +1,11 @@
-# socialgate — `make test` installs what the tests need, then runs them all.
+# socialgate — `make test` installs what the tests need, then runs them all;
+# `make test-short` is the fast in-process tier for the edit-test loop.
 GO      ?= go
 PKGS    ?= ./...
 FUZZTIME ?= 5s
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build test deps check vet fuzz fuzz-short bench demo clean
+.PHONY: all build test test-short deps check vet fuzz fuzz-short bench demo clean
 
 all: build
 
@@ -29,9 +30,17 @@ check:
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
 
+# The full tier: real redis-server, Sentinel and Cluster processes, Chromium,
+# every fuzz target briefly. What CI runs.
 test: deps check
 	$(GO) test -race -count=1 $(PKGS)
 	$(MAKE) --no-print-directory fuzz-short
+
+# The short tier: every unit and in-process test (miniredis, the fake
+# providers over loopback HTTP), no external process, no wall-clock waits.
+# Tests that start a process skip themselves under -short.
+test-short: check
+	$(GO) test -short -count=1 $(PKGS)
 
 # Every fuzz target runs briefly in `make test` and longer with `make fuzz`.
 FUZZ_TARGETS = $(shell grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u)

@@ -15,7 +15,6 @@ import (
 
 	"github.com/socialgate/socialgate/proxy"
 	"github.com/socialgate/socialgate/session"
-	"github.com/socialgate/socialgate/session/redistest"
 )
 
 // serveReal runs the gateway's own http.Server (Server.Serve, with its
@@ -173,14 +172,14 @@ func TestAttackPendingLoginsBounded(t *testing.T) {
 		}
 	})
 	t.Run("redis", func(t *testing.T) {
-		srv := redistest.Start(t)
-		g := newGateway(t, gatewayConfig{store: "redis", redisAddr: srv.Addr})
+		addr := redisAddr(t)
+		g := newGateway(t, gatewayConfig{store: "redis", redisAddr: addr})
 		b := newBrowser(t)
 		if n := alive(t, g.store, pendingStates(t, g, b, 50)); n != session.MaxPendingLogins {
 			t.Errorf("one browser, 50 starts: %d states pending, want %d", n, session.MaxPendingLogins)
 		}
 		pendingStates(t, g, nil, 30)
-		rc := redis.NewClient(&redis.Options{Addr: srv.Addr})
+		rc := redis.NewClient(&redis.Options{Addr: addr})
 		defer rc.Close()
 		ctx := context.Background()
 		keys, err := rc.Keys(ctx, "sgtest:*").Result()

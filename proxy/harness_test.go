@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alicebob/miniredis/v2"
+
 	"github.com/socialgate/socialgate/providers"
 	"github.com/socialgate/socialgate/providers/providertest"
 	"github.com/socialgate/socialgate/proxy"
@@ -188,7 +190,7 @@ func newGateway(t testing.TB, cfg gatewayConfig) *gateway {
 	case "redis":
 		addr := cfg.redisAddr
 		if addr == "" {
-			addr = redistest.Start(t).Addr
+			addr = redisAddr(t)
 		}
 		r, err := session.NewRedis(session.RedisOptions{Addrs: []string{addr}, Secret: testSecret, Now: g.now.Now,
 			KeyPrefix: "sgtest:"})
@@ -257,6 +259,19 @@ func newGateway(t testing.TB, cfg gatewayConfig) *gateway {
 }
 
 // echoHeaders is the sample upstream: it answers with what it received.
+// redisAddr is the address of a Redis for one test: a real redis-server, or
+// under -short an in-process miniredis, so the Redis store's paths through
+// the gateway stay covered in the short tier. Tests that need what only the
+// real server does (restarts, persistence) call redistest directly and are
+// skipped under -short.
+func redisAddr(t testing.TB) string {
+	t.Helper()
+	if testing.Short() {
+		return miniredis.RunT(t).Addr()
+	}
+	return redistest.Start(t).Addr
+}
+
 func echoHeaders(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	if id := r.Header.Get("X-Request-Id"); id != "" {

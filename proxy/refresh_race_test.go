@@ -10,7 +10,6 @@ import (
 	"github.com/socialgate/socialgate/providers"
 	"github.com/socialgate/socialgate/providers/providertest"
 	"github.com/socialgate/socialgate/proxy"
-	"github.com/socialgate/socialgate/session/redistest"
 )
 
 // TestRefreshOnce fires many requests at a session whose token is due, at
@@ -30,7 +29,7 @@ func TestRefreshOnce(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := gatewayConfig{store: tc.store, refresh: time.Minute}
 			if tc.store == "redis" {
-				cfg.redisAddr = redistest.Start(t).Addr
+				cfg.redisAddr = redisAddr(t)
 			}
 			gs := []*gateway{newGateway(t, cfg)}
 			for len(gs) < tc.replicas {

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/socialgate/socialgate/providers/providertest"
-	"github.com/socialgate/socialgate/session/redistest"
 )
 
 // roundRobin is a tiny load balancer: each request goes to the next
@@ -73,15 +72,14 @@ type replicas struct {
 	lbURL string
 	lb    *roundRobin
 	a, b  *gateway
-	redis *redistest.Server
 }
 
 func newReplicas(t *testing.T) *replicas {
 	t.Helper()
-	rs := &replicas{redis: redistest.Start(t)}
+	rs := &replicas{}
 	lbts := httptest.NewUnstartedServer(nil)
 	rs.lbURL = "http://" + lbts.Listener.Addr().String()
-	cfg := gatewayConfig{store: "redis", redisAddr: rs.redis.Addr, publicURL: rs.lbURL}
+	cfg := gatewayConfig{store: "redis", redisAddr: redisAddr(t), publicURL: rs.lbURL}
 	rs.a = newGateway(t, cfg)
 	cfg.fakes, cfg.now = rs.a.fakes, rs.a.now
 	rs.b = newGateway(t, cfg)

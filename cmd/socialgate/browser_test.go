@@ -15,9 +15,12 @@ import (
 const chromium = "/usr/bin/chromium"
 
 // newBrowser starts headless Chromium for one test, or skips when it is not
-// installed outside CI.
+// installed outside CI, and always under -short (the in-process tier).
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("starts Chromium: not in the -short tier")
+	}
 	if _, err := os.Stat(chromium); err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("chromium not installed (%v): run make test", err)

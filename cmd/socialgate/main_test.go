@@ -14,16 +14,46 @@ import (
 	"time"
 )
 
-// syncBuffer is a bytes.Buffer safe for a command writing while a test reads.
+// syncBuffer is a bytes.Buffer safe for a command writing while a test
+// reads; waitFor wakes on each write instead of polling on a timer.
 type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu      sync.Mutex
+	b       bytes.Buffer
+	written chan struct{} // closed and replaced on every write
 }
 
 func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.written != nil {
+		close(s.written)
+		s.written = nil
+	}
 	return s.b.Write(p)
+}
+
+// waitFor returns the first match of re in what was written, waiting for
+// more output until timeout (a bound for a hung command, not a latency
+// assertion); nil when it never came.
+func (s *syncBuffer) waitFor(re *regexp.Regexp, timeout time.Duration) []string {
+	expired := time.After(timeout)
+	for {
+		s.mu.Lock()
+		if m := re.FindStringSubmatch(s.b.String()); m != nil {
+			s.mu.Unlock()
+			return m
+		}
+		if s.written == nil {
+			s.written = make(chan struct{})
+		}
+		written := s.written
+		s.mu.Unlock()
+		select {
+		case <-written:
+		case <-expired:
+			return nil
+		}
+	}
 }
 
 func (s *syncBuffer) String() string {
@@ -123,13 +153,8 @@ func startDemo(t *testing.T) string {
 			t.Error("demo did not stop")
 		}
 	})
-	re := regexp.MustCompile(`open (http://127\.0\.0\.1:\d+)/`)
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if m := re.FindStringSubmatch(out.String()); m != nil {
-			return m[1]
-		}
-		time.Sleep(20 * time.Millisecond)
+	if m := out.waitFor(regexp.MustCompile(`open (http://127\.0\.0\.1:\d+)/`), 10*time.Second); m != nil {
+		return m[1]
 	}
 	t.Fatalf("demo printed no URL: %q", out.String())
 	return ""

@@ -49,18 +49,12 @@ upstreams:
 	go func() { done <- run(ctx, []string{"--config", path}, io.Discard, errOut) }()
 
 	// serve listens on a port of its own choosing and logs it.
-	addrRE := regexp.MustCompile(`"msg":"serving","addr":"(127\.0\.0\.1:\d+)"`)
-	var addr string
-	for deadline := time.Now().Add(10 * time.Second); addr == "" && time.Now().Before(deadline); {
-		if m := addrRE.FindStringSubmatch(errOut.String()); m != nil {
-			addr = m[1]
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if addr == "" {
+	m := errOut.waitFor(regexp.MustCompile(`"msg":"serving","addr":"(127\.0\.0\.1:\d+)"`), 10*time.Second)
+	if m == nil {
 		t.Fatalf("serve logged no address:\n%s", errOut.String())
 	}
 	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	addr := m[1]
 	resp, err := noFollow.Get("http://" + addr + "/oauth2/start/kakao?rd=/x")
 	if err != nil {
 		t.Fatalf("serve did not answer: %v\n%s", err, errOut.String())

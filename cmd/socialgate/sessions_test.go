@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alicebob/miniredis/v2"
+
 	"github.com/socialgate/socialgate/session"
 	"github.com/socialgate/socialgate/session/redistest"
 )
@@ -71,6 +73,19 @@ upstreams:
 	return path
 }
 
+// cliRedis starts a Redis for one test and returns its address and a stop
+// function: a real redis-server, or under -short an in-process miniredis, so
+// the sessions commands stay covered in the short tier.
+func cliRedis(t *testing.T) (addr string, stop func()) {
+	t.Helper()
+	if testing.Short() {
+		mr := miniredis.RunT(t)
+		return mr.Addr(), mr.Close
+	}
+	srv := redistest.Start(t)
+	return srv.Addr, srv.Stop
+}
+
 // cliStore is a store on the test's Redis as the gateway sees it.
 func cliStore(t *testing.T, addr string) (*session.Redis, *session.Manager) {
 	t.Helper()
@@ -121,9 +136,9 @@ func liveCount(t *testing.T, r *session.Redis, user string) int {
 }
 
 func TestSessionsList(t *testing.T) {
-	srv := redistest.Start(t)
-	path := writeConfig(t, cliConfig{redisAddr: srv.Addr})
-	r, m := cliStore(t, srv.Addr)
+	addr, _ := cliRedis(t)
+	path := writeConfig(t, cliConfig{redisAddr: addr})
+	r, m := cliStore(t, addr)
 	seeded := seed(t, m, map[string]int{"kakao:3456789012": 2, "naver:other": 1})
 
 	for _, tc := range []struct {
@@ -183,9 +198,9 @@ func TestSessionsRevoke(t *testing.T) {
 			map[string]int{"kakao:3456789012": 0, "naver:other": 0}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := redistest.Start(t)
-			path := writeConfig(t, cliConfig{redisAddr: srv.Addr})
-			r, m := cliStore(t, srv.Addr)
+			addr, _ := cliRedis(t)
+			path := writeConfig(t, cliConfig{redisAddr: addr})
+			r, m := cliStore(t, addr)
 			seed(t, m, map[string]int{"kakao:3456789012": 2, "naver:other": 1})
 			code, out, errOut := runCLI(append([]string{"sessions", "revoke", "--config", path}, tc.args...)...)
 			if code != 0 {
@@ -204,9 +219,9 @@ func TestSessionsRevoke(t *testing.T) {
 }
 
 func TestSessionsBadUsage(t *testing.T) {
-	srv := redistest.Start(t)
-	path := writeConfig(t, cliConfig{redisAddr: srv.Addr})
-	r, m := cliStore(t, srv.Addr)
+	addr, _ := cliRedis(t)
+	path := writeConfig(t, cliConfig{redisAddr: addr})
+	r, m := cliStore(t, addr)
 	seed(t, m, map[string]int{"kakao:1": 1})
 	missing := filepath.Join(t.TempDir(), "missing.yaml")
 	memory := filepath.Join(t.TempDir(), "memory.yaml")
@@ -262,9 +277,9 @@ func TestSessionsBadUsage(t *testing.T) {
 // TestSessionsStoreDown: the CLI reports an unreachable Redis as an error
 // and an exit code, quickly, without a stack trace.
 func TestSessionsStoreDown(t *testing.T) {
-	srv := redistest.Start(t)
-	path := writeConfig(t, cliConfig{redisAddr: srv.Addr})
-	srv.Stop()
+	addr, stop := cliRedis(t)
+	path := writeConfig(t, cliConfig{redisAddr: addr})
+	stop()
 	for _, verb := range []string{"list", "revoke"} {
 		start := time.Now()
 		code, out, errOut := runCLI("sessions", verb, "--config", path, "--user", "kakao:1")

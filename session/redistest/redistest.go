@@ -48,6 +48,8 @@ type Server struct {
 //
 // Without redis-server on PATH the test is skipped, or fails when the CI
 // environment variable is set, so CI never silently skips the real server.
+// Under `go test -short` the test is always skipped: the short tier starts no
+// process (use miniredis there).
 func Start(t testing.TB, args ...string) *Server {
 	t.Helper()
 	bin := lookPath(t, "redis-server")
@@ -56,9 +58,12 @@ func Start(t testing.TB, args ...string) *Server {
 	})
 }
 
-// lookPath finds a Redis binary, or skips the test (fails it under CI).
+// lookPath finds a Redis binary, or skips the test (fails it under CI). Every
+// helper that starts a process comes through here first, so this is where
+// the short tier is kept free of external processes.
 func lookPath(t testing.TB, name string) string {
 	t.Helper()
+	skipShort(t)
 	bin, err := exec.LookPath(name)
 	if err != nil {
 		if os.Getenv("CI") != "" {
@@ -67,6 +72,15 @@ func lookPath(t testing.TB, name string) string {
 		t.Skipf("%s not installed", name)
 	}
 	return bin
+}
+
+// skipShort skips t under `go test -short`, the tier that runs in-process
+// only.
+func skipShort(t testing.TB) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts redis-server: not in the -short tier")
+	}
 }
 
 // serverArgs is the common redis-server command line: loopback only, no
