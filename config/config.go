@@ -230,7 +230,8 @@ type Upstream struct {
 	Host string
 	// Path is the path prefix this upstream serves. Default "/".
 	Path string
-	// URL is where requests go: an absolute http or https URL.
+	// URL is where requests go: an absolute http or https URL. Empty: the
+	// upstream only answers forward-auth decisions (/oauth2/auth).
 	URL string
 	// Auth is AuthRequired (default) or AuthPublic.
 	Auth  string

@@ -51,7 +51,7 @@ func TestWrongShapes(t *testing.T) {
 		{"list is a value", "providers:\n  kakao:\n    client_id: k\n    scopes: openid\n",
 			[]string{`c.yaml:4: providers.kakao.scopes: must be a list, not a single value`}},
 		{"upstream entry is a value", "upstreams:\n  - app\n",
-			[]string{`c.yaml:2: upstreams[0]: must be a mapping, not a single value`, `c.yaml:2: upstreams[0].name: is required`, `c.yaml:2: upstreams[0].url: is required (where requests go, such as "http://127.0.0.1:8080")`}},
+			[]string{`c.yaml:2: upstreams[0]: must be a mapping, not a single value`, `c.yaml:2: upstreams[0].name: is required`}},
 		{"alias to nothing", "log: *nope\n",
 			[]string{`c.yaml:1: log: must be a mapping, not an alias to an unknown anchor`}},
 	}

@@ -9,17 +9,13 @@ import (
 	"strconv"
 	"strings"
 
-	"golang.org/x/net/idna"
+	"github.com/socialgate/socialgate/proxy/hostname"
 )
 
-// idnaProfile maps a host name to its ASCII (punycode) form, lower-cased.
-// It is not strict about STD3 rules because internal names with "_" exist;
-// hostnameChars checks the result instead.
-var idnaProfile = idna.New(idna.MapForLookup(), idna.BidiRule(), idna.StrictDomainName(false))
-
-// normalizeHostname returns h as browsers send it in a Host header:
+// normalizeHostname returns h as browsers send it in a Host header, in
+// the one canonical form the gateway uses everywhere (proxy/hostname):
 // lower-case ASCII with Hangul and other Unicode labels in punycode, or the
-// canonical form of an IP address.
+// canonical form of an IP address. check-config and serve therefore agree.
 func normalizeHostname(h string) (string, error) {
 	if h == "" {
 		return "", errors.New("the host is empty")
@@ -30,27 +26,11 @@ func normalizeHostname(h string) (string, error) {
 		}
 		return ip.String(), nil
 	}
-	a, err := idnaProfile.ToASCII(h)
-	if err != nil || len(a) > 253 {
+	a, err := hostname.CanonicalName(h)
+	if err != nil {
 		return "", fmt.Errorf("%q is not a valid host name", h)
 	}
-	for _, label := range strings.Split(a, ".") {
-		if label == "" || len(label) > 63 || !hostnameChars(label) {
-			return "", fmt.Errorf("%q is not a valid host name", h)
-		}
-	}
 	return a, nil
-}
-
-func hostnameChars(label string) bool {
-	for _, r := range label {
-		switch {
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-', r == '_':
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // splitHostPort splits "host", "host:port", "[v6]" or "[v6]:port". The
@@ -111,21 +91,20 @@ func normalizeHostPort(s string) (string, error) {
 	case strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || r == 0x7f }):
 		return "", errors.New("a host has no spaces or control characters")
 	}
-	host, port, err := splitHostPort(s)
+	host, _, err := splitHostPort(s)
 	if err != nil {
 		return "", err
 	}
-	host, err = normalizeHostname(host)
-	if err != nil {
+	if _, err = normalizeHostname(host); err != nil {
 		return "", err
 	}
-	if port == "" {
-		if strings.Contains(host, ":") {
-			return "[" + host + "]", nil
-		}
-		return host, nil
+	// The gateway's canonicaliser has the last word: what passes here is
+	// exactly what routing and the redirect policy accept at start.
+	c, err := hostname.Canonical(s)
+	if err != nil {
+		return "", fmt.Errorf("%q is not a valid host: %v", s, err)
 	}
-	return net.JoinHostPort(host, port), nil
+	return c, nil
 }
 
 // checkHTTPURL checks that raw is an absolute http or https URL with a host

@@ -156,10 +156,13 @@ func (d *decoder) validateUpstreams(c *Config) {
 			d.errorf(base+".path", "%v", err)
 			routeOK = false
 		}
-		if !d.set[base+".url"] {
-			d.required(base+".url", `where requests go, such as "http://127.0.0.1:8080"`)
-		} else if _, err := checkHTTPURL(u.URL); err != nil {
-			d.errorf(base+".url", "%v", err)
+		// Without url the upstream only answers forward-auth decisions
+		// (/oauth2/auth): the app is reached through nginx, Traefik or
+		// Caddy, never through the gateway.
+		if d.set[base+".url"] {
+			if _, err := checkHTTPURL(u.URL); err != nil {
+				d.errorf(base+".url", "%v", err)
+			}
 		}
 		d.choice(base+".auth", &u.Auth, AuthRequired, AuthRequired, AuthPublic)
 		d.validateAllow(base+".allow", &u.Allow, configured, kinds)

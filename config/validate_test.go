@@ -151,10 +151,10 @@ func TestProblems(t *testing.T) {
 		// upstreams
 		{"no upstreams", "upstreams: []\n",
 			[]string{`c.yaml:1: upstreams: at least one upstream is required`}},
-		{"upstream name and url missing", "upstreams:\n  - path: /a\n",
+		// Without url an upstream answers forward-auth only: not an error.
+		{"upstream name missing", "upstreams:\n  - path: /a\n",
 			[]string{
 				`c.yaml:2: upstreams[0].name: is required`,
-				`c.yaml:2: upstreams[0].url: is required (where requests go, such as "http://127.0.0.1:8080")`,
 			}},
 		{"duplicate name", "upstreams:\n  - name: a\n    url: http://127.0.0.1:1\n  - name: a\n    path: /b\n    url: http://127.0.0.1:2\n",
 			[]string{`c.yaml:4: upstreams[1].name: duplicate name "a" (also upstreams[0])`}},

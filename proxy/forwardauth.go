@@ -3,14 +3,23 @@ package proxy
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/socialgate/socialgate/session"
 )
 
 // forwardAuth answers nginx auth_request, Traefik ForwardAuth and Caddy
-// forward_auth: 202 with X-Auth-Request-* when the browser is signed in (and
-// allowed on the route the proxy in front names with X-Forwarded-Host/-Uri,
-// when it comes from a trusted proxy), 401 when not, 403 when not allowed.
+// forward_auth for the URL the proxy in front names (X-Forwarded-Proto,
+// -Host, -Port, -Uri or X-Original-URL, from a trusted proxy), with the
+// same decision as the reverse proxy (Server.decide):
+//   - 202 with X-Auth-Request-* (including -Email-Verified) when allowed;
+//     a public route is 202 too, with the identity when signed in;
+//   - 401 without a session, JSON with the sign-in URL of the original
+//     request, also in X-Auth-Request-Redirect when the original request
+//     is a browser navigation (GET or HEAD asking for HTML) — nginx
+//     redirects to it; with ?redirect=1 (Traefik, Caddy, which pass the
+//     answer on) a browser navigation gets the 302 itself;
+//   - 403 when not allowed, and when no route matches (fail closed).
 //
 // It fails closed on what it cannot believe: X-Forwarded-Host/-Uri from a
 // peer outside server.trusted_proxies is refused (403; the policy of the
@@ -18,48 +27,85 @@ import (
 // proxy is a 400, never the gateway's own URL in its place.
 func (s *Server) forwardAuth(w http.ResponseWriter, r *http.Request) error {
 	fwd := readForwarded(r, s.opts.TrustedProxies)
-	if !fwd.Trusted && (len(r.Header.Values("X-Forwarded-Host")) > 0 || len(r.Header.Values("X-Forwarded-Uri")) > 0) {
+	if !fwd.Trusted && namesTarget(r.Header) {
 		s.metrics.decisions.forbidden.Inc()
 		return errorf(http.StatusForbidden, "untrusted_proxy",
 			errors.New("X-Forwarded-Host/-Uri from a peer not in server.trusted_proxies"))
 	}
 	if fwd.Unreadable {
-		return errorf(http.StatusBadRequest, "bad_path", errors.New("unreadable X-Forwarded-Host or -Uri"))
+		return errorf(http.StatusBadRequest, "bad_path", errors.New("unreadable X-Forwarded-Host, -Port, -Uri or X-Original-URL"))
 	}
-	sess, err := s.authenticate(w, r)
+	if fwd.BadHost {
+		return errorf(http.StatusBadRequest, "bad_host", errors.New("invalid forwarded host"))
+	}
+	// A URI the gateway cannot read is one it cannot authorise. The cause
+	// is not wrapped: url.Error quotes the URI, which may hold a code.
+	u, err := r.URL.Parse(fwd.URI)
 	if err != nil {
-		return err
+		return errorf(http.StatusBadRequest, "bad_path", errors.New("unreadable forwarded uri"))
 	}
-	if sess == nil {
-		s.metrics.decisions.unauthenticated.Inc()
-		return s.unauthenticatedJSON(w, fwd)
+	p, err := cleanPath(u)
+	if err != nil {
+		return errorf(http.StatusBadRequest, "bad_path", err)
 	}
-	var enc headerEncoding
-	if fwd.URI != "" {
-		// A URI the gateway cannot read is one it cannot authorise: refuse
-		// it rather than answer 202 without asking the route's policy. The
-		// cause is not wrapped: url.Error quotes the URI, which may hold a
-		// code or state.
-		u, err := r.URL.Parse(fwd.URI)
-		if err != nil {
-			return errorf(http.StatusBadRequest, "bad_path", errors.New("unreadable forwarded uri"))
-		}
-		p, err := cleanPath(u)
-		if err != nil {
-			return errorf(http.StatusBadRequest, "bad_path", err)
-		}
-		if rt := s.policy.match(fwd.Host, p); rt != nil {
-			enc = rt.enc
-			if !rt.Public && !rt.allows(sess) {
-				s.metrics.decisions.forbidden.Inc()
-				return errorf(http.StatusForbidden, "forbidden", nil)
-			}
-		}
+	d := s.decide(w, r, target{host: fwd.Host, path: p})
+	switch d.outcome {
+	case outcomeNoRoute:
+		return errorf(http.StatusForbidden, "no_route", errors.New("no upstream matches host "+fwd.Host))
+	case outcomeUnavailable:
+		return d.err
+	case outcomeUnauthenticated:
+		return s.forwardAuthSignIn(w, r, fwd)
+	case outcomeForbidden:
+		return errorf(http.StatusForbidden, "forbidden",
+			errors.New("user "+d.who.sess.User()+" not allowed on route "+d.route.Name))
 	}
-	s.metrics.decisions.allowed.Inc()
-	setAuthRequestHeaders(w.Header(), identityOf(sess), enc)
+	if !d.outcome.permits() {
+		return errorf(http.StatusForbidden, "forbidden", nil)
+	}
+	if d.who.sess != nil {
+		setAuthRequestHeaders(w.Header(), identityOf(d.who.sess), d.route.enc)
+	}
 	w.WriteHeader(http.StatusAccepted)
 	return nil
+}
+
+// namesTarget reports whether the request names the URL to judge with
+// headers only a trusted proxy may send.
+func namesTarget(h http.Header) bool {
+	for _, k := range [...]string{"X-Forwarded-Host", "X-Forwarded-Uri", "X-Forwarded-Port", "X-Original-Url"} {
+		if len(h[k]) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// forwardAuthSignIn is the 401 (or, with ?redirect=1, the 302) for a
+// request without a session.
+func (s *Server) forwardAuthSignIn(w http.ResponseWriter, r *http.Request, fwd forwardedInfo) error {
+	signIn := s.signInURL(s.originalURL(fwd))
+	if browserNavigation(r, fwd) {
+		if r.URL.Query().Get("redirect") == "1" {
+			w.Header().Set("Cache-Control", "no-store")
+			redirectTo(w, signIn, http.StatusFound)
+			return nil
+		}
+		w.Header().Set("X-Auth-Request-Redirect", signIn)
+	}
+	writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "unauthenticated", "sign_in_url": signIn})
+	return nil
+}
+
+// browserNavigation tells a browser loading a page (sent to the sign-in
+// page) from an API client (401). The method is the original request's:
+// X-Forwarded-Method from a trusted proxy, else this request's.
+func browserNavigation(r *http.Request, fwd forwardedInfo) bool {
+	m := r.Method
+	if v := r.Header.Get("X-Forwarded-Method"); v != "" && fwd.Trusted {
+		m = strings.ToUpper(v)
+	}
+	return (m == http.MethodGet || m == http.MethodHead) && wantsHTML(r)
 }
 
 // userinfo tells a single-page app who is signed in.

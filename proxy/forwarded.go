@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+
+	"github.com/socialgate/socialgate/proxy/hostname"
 )
 
 // forwardedHeaderNames are the client headers that tell an upstream who the
@@ -44,26 +46,35 @@ func stripForwarded(h http.Header) {
 type forwardedInfo struct {
 	ClientIP netip.Addr // zero when RemoteAddr is not an address
 	Proto    string     // "http" or "https"
-	Host     string
-	URI      string // request-target: path and query
+	// Host is canonical (hostname.Canonical, the scheme's default port
+	// dropped), "" when the request named none (HTTP/1.0). Routing, the
+	// Host a preserve_host route sends and X-Forwarded-Host all use it.
+	Host string
+	URI  string // request-target: path and query
 	// Trusted says the peer is a trusted proxy, so Host and URI came from it.
 	Trusted bool
-	// Unreadable says a trusted proxy sent an X-Forwarded-Host or -Uri that
-	// is not a host or an origin-form path: forward-auth must refuse, not
-	// fall back to the request's own values.
+	// Unreadable says a trusted proxy sent an X-Forwarded-Host, -Port or
+	// -Uri or an X-Original-URL that is not what it should be:
+	// forward-auth must refuse, not fall back to the request's own values.
 	Unreadable bool
+	// BadHost says the host the request is judged by (Host, or a trusted
+	// X-Forwarded-Host) is not a valid host: answer 400, never pass it on.
+	BadHost bool
 }
 
-// readForwarded believes X-Forwarded-For/-Proto/-Host/-Uri only when the
-// peer (r.RemoteAddr) is in trusted. X-Forwarded-For is walked right to
-// left, skipping trusted hops: the first untrusted address is the client
-// (every hop appends, so only what trusted hops wrote is known to be
-// true). If every hop is trusted, the leftmost is the client; an entry that
-// is not an address stops the walk at the last hop known. For Proto, Host
-// and Uri the last value counts (the nearest proxy's); values that do not
-// look like a scheme, a host or a path are ignored. Whatever is not
-// believed comes from the connection: ClientIP = RemoteAddr, Proto =
-// "https" if r.TLS != nil else "http", Host = r.Host, URI = r.RequestURI.
+// readForwarded believes X-Forwarded-For/-Proto/-Host/-Port/-Uri and
+// X-Original-URL only when the peer (r.RemoteAddr) is in trusted.
+// X-Forwarded-For is walked right to left, skipping trusted hops: the first
+// untrusted address is the client (every hop appends, so only what trusted
+// hops wrote is known to be true). If every hop is trusted, the leftmost is
+// the client; an entry that is not an address stops the walk at the last
+// hop known. For the others the last value counts (the nearest proxy's).
+// X-Original-URL (an absolute URL: nginx's $scheme://$http_host$request_uri)
+// gives scheme, host and URI at once and wins over the separate headers.
+// X-Forwarded-Port completes a host sent without one (nginx's $host drops
+// it). Whatever is not believed comes from the connection: ClientIP =
+// RemoteAddr, Proto = "https" if r.TLS != nil else "http", Host = r.Host,
+// URI = r.RequestURI.
 func readForwarded(r *http.Request, trusted []netip.Prefix) forwardedInfo {
 	fi := forwardedInfo{Proto: "http", Host: r.Host, URI: r.RequestURI}
 	if !strings.HasPrefix(fi.URI, "/") && r.URL != nil {
@@ -73,17 +84,23 @@ func readForwarded(r *http.Request, trusted []netip.Prefix) forwardedInfo {
 	if r.TLS != nil {
 		fi.Proto = "https"
 	}
-	peer, ok := parseForwardedAddr(r.RemoteAddr)
-	if !ok {
-		return fi
+	if peer, ok := parseForwardedAddr(r.RemoteAddr); ok {
+		fi.ClientIP = peer
+		if addrTrusted(peer, trusted) {
+			fi.Trusted = true
+			fi.ClientIP = clientFromXFF(r.Header.Values("X-Forwarded-For"), peer, trusted)
+			readTrusted(r.Header, &fi)
+		}
 	}
-	fi.ClientIP = peer
-	if !addrTrusted(peer, trusted) {
-		return fi
+	if !fi.BadHost {
+		fi.Host, fi.BadHost = canonicalRequestHost(fi.Host, fi.Proto)
 	}
-	fi.Trusted = true
-	fi.ClientIP = clientFromXFF(r.Header.Values("X-Forwarded-For"), peer, trusted)
-	if v := lastListValue(r.Header.Values("X-Forwarded-Proto")); v != "" {
+	return fi
+}
+
+// readTrusted applies a trusted proxy's headers to fi.
+func readTrusted(h http.Header, fi *forwardedInfo) {
+	if v := lastListValue(h.Values("X-Forwarded-Proto")); v != "" {
 		switch strings.ToLower(v) {
 		case "http":
 			fi.Proto = "http"
@@ -91,21 +108,87 @@ func readForwarded(r *http.Request, trusted []netip.Prefix) forwardedInfo {
 			fi.Proto = "https"
 		}
 	}
-	if vs := r.Header.Values("X-Forwarded-Host"); len(vs) > 0 {
+	if vs := h.Values("X-Forwarded-Host"); len(vs) > 0 {
 		if v := lastListValue(vs); validForwardedHost(v) {
 			fi.Host = v
 		} else {
-			fi.Unreadable = true
+			// Never fall back to Host: the proxy meant another host.
+			fi.Unreadable, fi.BadHost = true, true
 		}
 	}
-	if vs := r.Header.Values("X-Forwarded-Uri"); len(vs) > 0 {
+	if vs := h.Values("X-Forwarded-Port"); len(vs) > 0 {
+		port := lastListValue(vs)
+		if !validPort(port) {
+			fi.Unreadable = true
+		} else if _, has := hostname.Split(fi.Host); has == "" && fi.Host != "" {
+			fi.Host += ":" + port
+		}
+	}
+	if vs := h.Values("X-Forwarded-Uri"); len(vs) > 0 {
 		if v := lastValue(vs); validForwardedURI(v) {
 			fi.URI = v
 		} else {
 			fi.Unreadable = true
 		}
 	}
-	return fi
+	if vs := h.Values("X-Original-Url"); len(vs) > 0 {
+		proto, host, uri, ok := splitOriginalURL(lastValue(vs))
+		if !ok {
+			fi.Unreadable = true
+			return
+		}
+		fi.Proto, fi.Host, fi.URI = proto, host, uri
+	}
+}
+
+// splitOriginalURL reads "scheme://host[:port]/uri" as nginx builds it.
+func splitOriginalURL(v string) (proto, host, uri string, ok bool) {
+	switch {
+	case strings.HasPrefix(v, "https://"):
+		proto, v = "https", v[len("https://"):]
+	case strings.HasPrefix(v, "http://"):
+		proto, v = "http", v[len("http://"):]
+	default:
+		return "", "", "", false
+	}
+	i := strings.IndexByte(v, '/')
+	if i < 0 {
+		host, uri = v, "/"
+	} else {
+		host, uri = v[:i], v[i:]
+	}
+	if !validForwardedHost(host) || !validForwardedURI(uri) {
+		return "", "", "", false
+	}
+	return proto, host, uri, true
+}
+
+// canonicalRequestHost is hostname.Canonical with the scheme's default
+// port dropped; bad reports a host that is not valid. An absent host
+// (HTTP/1.0) is "" and not bad: only host-less routes match it.
+func canonicalRequestHost(h, proto string) (host string, bad bool) {
+	if h == "" {
+		return "", false
+	}
+	c, err := hostname.Canonical(h)
+	if err != nil {
+		return "", true
+	}
+	return hostname.DropDefaultPort(c, proto), false
+}
+
+func validPort(p string) bool {
+	if p == "" || len(p) > 5 || p[0] == '0' {
+		return false
+	}
+	n := 0
+	for i := 0; i < len(p); i++ {
+		if p[i] < '0' || p[i] > '9' {
+			return false
+		}
+		n = n*10 + int(p[i]-'0')
+	}
+	return n <= 65535
 }
 
 // clientFromXFF walks the X-Forwarded-For list right to left.

@@ -305,6 +305,7 @@ func (hv *headerValues) setOrDel(h http.Header, k, v string) {
 func setAuthRequestHeaders(h http.Header, id identity, enc headerEncoding) {
 	setOrDel(h, "X-Auth-Request-User", enc.encodeID(id.User))
 	setOrDel(h, "X-Auth-Request-Email", enc.encodeID(id.Email))
+	h.Set("X-Auth-Request-Email-Verified", boolString(id.EmailVerified))
 	setOrDel(h, "X-Auth-Request-Preferred-Username", enc.encode(id.Name))
 	setOrDel(h, "X-Auth-Request-Provider", enc.encodeID(id.Provider))
 }

@@ -258,6 +258,7 @@ func TestSetAuthRequestHeaders(t *testing.T) {
 	checkHeader(t, "auth request", h, map[string]string{
 		"X-Auth-Request-User":               "google:110",
 		"X-Auth-Request-Email":              "a@b.kr",
+		"X-Auth-Request-Email-Verified":     "false",
 		"X-Auth-Request-Preferred-Username": "%ED%99%8D%EA%B8%B8%EB%8F%99",
 		"X-Auth-Request-Provider":           "google",
 	})
@@ -379,6 +380,8 @@ func TestReadForwarded(t *testing.T) {
 		want := tt.want
 		want.Trusted = want.ClientIP.IsValid() && addrTrusted(mustPeer(tt.remote), tt.trusted)
 		want.Unreadable = tt.name == "nonsense values fall back"
+		// An invalid X-Forwarded-Host is a bad host: 400, never r.Host.
+		want.BadHost = want.Unreadable
 		if got := readForwarded(r, tt.trusted); got != want {
 			t.Errorf("%s: readForwarded = %+v, want %+v", tt.name, got, want)
 		}

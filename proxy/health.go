@@ -40,7 +40,7 @@ type metrics struct {
 	storeErrors prometheus.Counter
 	refreshes   *prometheus.CounterVec
 	decisions   struct {
-		allowed, unauthenticated, forbidden prometheus.Counter
+		allowed, unauthenticated, forbidden, noRoute prometheus.Counter
 	}
 	upstream map[string]*upstreamMetrics
 }
@@ -61,11 +61,12 @@ func newMetrics(reg *prometheus.Registry, p *policy) (*metrics, error) {
 		Name: "socialgate_session_store_errors_total", Help: "Session store failures seen while serving.",
 	})
 	decisions := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "socialgate_auth_decisions_total", Help: "Authentication decisions on protected requests.",
+		Name: "socialgate_auth_decisions_total", Help: "Decisions (Server.decide) for proxied and forward-auth requests: allowed, unauthenticated, forbidden on protected routes; no_route when no route matches.",
 	}, []string{"result"})
 	m.decisions.allowed = decisions.WithLabelValues("allowed")
 	m.decisions.unauthenticated = decisions.WithLabelValues("unauthenticated")
 	m.decisions.forbidden = decisions.WithLabelValues("forbidden")
+	m.decisions.noRoute = decisions.WithLabelValues("no_route")
 	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "socialgate_upstream_responses_total", Help: "Proxied responses by route and status class.",
 	}, []string{"route", "code"})

@@ -2,23 +2,24 @@ package proxy
 
 import (
 	"fmt"
-	"net"
 	"net/url"
 	"slices"
 	"strings"
 
-	"github.com/socialgate/socialgate/session"
+	"github.com/socialgate/socialgate/proxy/hostname"
 )
 
 // Route is one upstream and the policy in front of it.
 type Route struct {
 	Name string
 	// Host, when set, must equal the request's host (with its port when the
-	// entry has one); compared case-insensitively.
+	// entry has one), both in hostname.Canonical form: case, IDNA and a
+	// trailing dot do not matter.
 	Host string
 	// Path is the route's prefix; the longest matching prefix wins.
 	Path string
-	// URL is where matching requests go.
+	// URL is where matching requests go. Nil: the route only answers
+	// forward-auth decisions (/oauth2/auth); proxied requests get 404.
 	URL *url.URL
 	// Public routes need no session; identity headers are still sent when
 	// the browser happens to be signed in.
@@ -48,17 +49,66 @@ type Allow struct {
 // route is a Route prepared for matching.
 type route struct {
 	Route
-	host     string // normalised Host
+	host     string // canonical Host match (hostname.Canonical); "" = any
 	hostPort bool   // Host carries a port: compare host:port
 	enc      headerEncoding
-	emails   map[string]bool
-	domains  map[string]bool
-	users    map[string]bool
-	provs    map[string]bool
+	// all must hold, and when any is not empty, one of any must hold too.
+	// Each allow key compiles to one rule; a new rule kind (scopes,
+	// clients, groups, claims) is a new type and a choice of list.
+	all, any []rule
 }
 
-// policy is the one place that decides which route a request goes to and
-// whether a session may use it; the reverse proxy and /oauth2/auth both ask it.
+// rule is one condition of a route's allow block. A rule that does not
+// know the principal's kind of credential answers false: fail closed.
+type rule interface {
+	allows(p principal) bool
+}
+
+// providerRule: the session's provider (instance id) is listed.
+type providerRule map[string]bool
+
+func (r providerRule) allows(p principal) bool { return p.sess != nil && r[p.sess.Provider] }
+
+// userRule: "provider:subject" is listed.
+type userRule map[string]bool
+
+func (r userRule) allows(p principal) bool { return p.sess != nil && r[p.sess.User()] }
+
+// emailRule: the verified e-mail, ASCII case folded, is listed.
+type emailRule map[string]bool
+
+func (r emailRule) allows(p principal) bool {
+	e, ok := verifiedEmail(p)
+	return ok && r[e]
+}
+
+// domainRule: the verified e-mail's domain equals a listed one exactly.
+type domainRule map[string]bool
+
+func (r domainRule) allows(p principal) bool {
+	e, ok := verifiedEmail(p)
+	if !ok {
+		return false
+	}
+	// Exactly one '@': "a@evil.com@example.com" never reaches a domain rule.
+	at := strings.IndexByte(e, '@')
+	if at <= 0 || strings.IndexByte(e[at+1:], '@') >= 0 {
+		return false
+	}
+	return r[e[at+1:]]
+}
+
+// verifiedEmail is the folded e-mail of a session whose provider verified
+// it; only such an e-mail can satisfy an e-mail rule.
+func verifiedEmail(p principal) (string, bool) {
+	if p.sess == nil || !p.sess.EmailVerified || p.sess.Email == "" {
+		return "", false
+	}
+	return asciiLower(p.sess.Email), true
+}
+
+// policy holds the routes; Server.decide (decide.go) is the one place that
+// uses it to decide, for the reverse proxy and /oauth2/auth alike.
 type policy struct {
 	routes []*route // longest path first; with a host before without
 }
@@ -67,7 +117,8 @@ func newPolicy(routes []Route) (*policy, error) {
 	p := &policy{}
 	seen := map[string]bool{}
 	for _, r := range routes {
-		if r.URL == nil || (r.URL.Scheme != "http" && r.URL.Scheme != "https") || r.URL.Host == "" {
+		// A route without URL only answers forward-auth decisions.
+		if r.URL != nil && ((r.URL.Scheme != "http" && r.URL.Scheme != "https") || r.URL.Host == "") {
 			return nil, fmt.Errorf("route %q: url must be an absolute http(s) URL", r.Name)
 		}
 		if r.Path == "" {
@@ -80,18 +131,31 @@ func newPolicy(routes []Route) (*policy, error) {
 		if err != nil {
 			return nil, fmt.Errorf("route %q: %w", r.Name, err)
 		}
-		rt := &route{Route: r, enc: enc, host: normHost(r.Host)}
-		_, _, err = net.SplitHostPort(rt.host)
-		rt.hostPort = err == nil
+		rt := &route{Route: r, enc: enc}
+		if r.Host != "" {
+			if rt.host, err = hostname.Canonical(r.Host); err != nil {
+				return nil, fmt.Errorf("route %q: host: %w", r.Name, err)
+			}
+			_, port := hostname.Split(rt.host)
+			rt.hostPort = port != ""
+		}
 		key := rt.host + " " + r.Path
 		if seen[key] {
 			return nil, fmt.Errorf("route %q: another route has the same host and path", r.Name)
 		}
 		seen[key] = true
-		rt.emails = lowerSet(r.Allow.Emails)
-		rt.domains = lowerSet(r.Allow.EmailDomains)
-		rt.users = set(r.Allow.Users)
-		rt.provs = set(r.Allow.Providers)
+		if len(r.Allow.Providers) > 0 {
+			rt.all = append(rt.all, providerRule(set(r.Allow.Providers)))
+		}
+		if len(r.Allow.Users) > 0 {
+			rt.any = append(rt.any, userRule(set(r.Allow.Users)))
+		}
+		if len(r.Allow.Emails) > 0 {
+			rt.any = append(rt.any, emailRule(lowerSet(r.Allow.Emails)))
+		}
+		if len(r.Allow.EmailDomains) > 0 {
+			rt.any = append(rt.any, domainRule(lowerSet(r.Allow.EmailDomains)))
+		}
 		p.routes = append(p.routes, rt)
 	}
 	slices.SortStableFunc(p.routes, func(a, b *route) int {
@@ -109,22 +173,13 @@ func newPolicy(routes []Route) (*policy, error) {
 	return p, nil
 }
 
-// match finds the route for host (as the client sent it) and cleaned path.
+// match finds the route for a canonical host (hostname.Canonical; "" when
+// the request named none) and a cleaned path.
 func (p *policy) match(host, cleanedPath string) *route {
-	h := normHost(host)
-	name := h
-	if hn, _, err := net.SplitHostPort(h); err == nil {
-		name = hn
-	}
+	name, _ := hostname.Split(host)
 	for _, rt := range p.routes {
-		if rt.host != "" {
-			if rt.hostPort {
-				if rt.host != h {
-					continue
-				}
-			} else if rt.host != name {
-				continue
-			}
+		if rt.host != "" && !rt.hostMatches(host, name) {
+			continue
 		}
 		if pathHasPrefix(cleanedPath, rt.Path) {
 			return rt
@@ -133,16 +188,20 @@ func (p *policy) match(host, cleanedPath string) *route {
 	return nil
 }
 
-// isRouteHost reports whether host (as the client sent it) is one a route
-// matches on.
-func (p *policy) isRouteHost(host string) bool {
-	h := normHost(host)
-	name := h
-	if hn, _, err := net.SplitHostPort(h); err == nil {
-		name = hn
+// hostMatches: a route host with a port needs that host and port; one
+// without a port matches the name on any port.
+func (rt *route) hostMatches(host, name string) bool {
+	if rt.hostPort {
+		return rt.host == host
 	}
+	return rt.host == name
+}
+
+// isRouteHost reports whether a canonical host is one a route matches on.
+func (p *policy) isRouteHost(host string) bool {
+	name, _ := hostname.Split(host)
 	for _, rt := range p.routes {
-		if rt.host != "" && (rt.host == h || (!rt.hostPort && rt.host == name)) {
+		if rt.host != "" && rt.hostMatches(host, name) {
 			return true
 		}
 	}
@@ -153,46 +212,33 @@ func (p *policy) isRouteHost(host string) bool {
 func (p *policy) upstreamHosts() []string {
 	var hs []string
 	for _, rt := range p.routes {
-		if rt.Host != "" {
-			hs = append(hs, rt.Host)
+		if rt.host != "" {
+			hs = append(hs, rt.host)
 		}
 	}
 	return hs
 }
 
-// allows reports whether the signed-in session s may use the route.
-func (rt *route) allows(s *session.Session) bool {
-	if len(rt.provs) > 0 && !rt.provs[s.Provider] {
+// allows reports whether the principal may use the route: every rule of
+// all, and one of any when there are some. Empty: any signed-in principal.
+func (rt *route) allows(p principal) bool {
+	if !p.signedIn() {
 		return false
 	}
-	if len(rt.emails) == 0 && len(rt.domains) == 0 && len(rt.users) == 0 {
+	for _, r := range rt.all {
+		if !r.allows(p) {
+			return false
+		}
+	}
+	if len(rt.any) == 0 {
 		return true
 	}
-	if rt.users[s.User()] {
-		return true
+	for _, r := range rt.any {
+		if r.allows(p) {
+			return true
+		}
 	}
-	if !s.EmailVerified || s.Email == "" {
-		return false
-	}
-	email := asciiLower(s.Email)
-	if rt.emails[email] {
-		return true
-	}
-	// Exactly one '@': "a@evil.com@example.com" never reaches a domain rule.
-	at := strings.IndexByte(email, '@')
-	if at <= 0 || strings.IndexByte(email[at+1:], '@') >= 0 {
-		return false
-	}
-	return rt.domains[email[at+1:]]
-}
-
-// normHost lowercases a host[:port] and drops one trailing dot of the name.
-func normHost(h string) string {
-	h = strings.ToLower(h)
-	if name, port, err := net.SplitHostPort(h); err == nil {
-		return net.JoinHostPort(strings.TrimSuffix(name, "."), port)
-	}
-	return strings.TrimSuffix(h, ".")
+	return false
 }
 
 func set(xs []string) map[string]bool {

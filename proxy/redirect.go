@@ -4,13 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
-	"golang.org/x/net/idna"
+	"github.com/socialgate/socialgate/proxy/hostname"
 )
 
 // maxRedirectLen bounds rd; the target is kept in the login state, and no
@@ -328,64 +327,15 @@ func splitHostPort(s string) (host string, port int, ok bool) {
 	return host, n, true
 }
 
-// canonicalHost returns h in canonical form and whether it is numeric (an
+// canonicalHost returns h (no port) in hostname.Canonical form, the one
+// canonical form routing and config use too, and whether it is numeric (an
 // IP literal, or a name a browser would parse as an IPv4 address).
 func canonicalHost(h string) (host string, numeric, ok bool) {
-	if strings.HasPrefix(h, "[") {
-		if !strings.HasSuffix(h, "]") {
-			return "", false, false
-		}
-		a, err := netip.ParseAddr(h[1 : len(h)-1])
-		if err != nil || !a.Is6() || a.Zone() != "" {
-			return "", false, false
-		}
-		return "[" + a.String() + "]", true, true
-	}
-	host = h
-	if !isPlainASCIIHost(h) {
-		var err error
-		host, err = idna.Lookup.ToASCII(h)
-		if err != nil {
-			return "", false, false
-		}
-		host = strings.ToLower(host)
-	}
-	host = strings.TrimSuffix(host, ".")
-	if host == "" || len(host) > 253 {
+	host, err := hostname.CanonicalName(h)
+	if err != nil {
 		return "", false, false
 	}
-	for label := range strings.SplitSeq(host, ".") {
-		if label == "" {
-			return "", false, false
-		}
-	}
-	for i := 0; i < len(host); i++ {
-		c := host[i]
-		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '.') {
-			return "", false, false
-		}
-	}
-	return host, endsInNumber(host), true
-}
-
-// isPlainASCIIHost reports whether h is lowercase LDH ASCII that IDNA
-// would pass unchanged: no punycode label and none of the hyphen placements
-// the Lookup profile refuses. Anything else takes the IDNA path, so both
-// paths agree.
-func isPlainASCIIHost(h string) bool {
-	for i := 0; i < len(h); i++ {
-		c := h[i]
-		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '.') {
-			return false
-		}
-	}
-	for label := range strings.SplitSeq(h, ".") {
-		if strings.HasPrefix(label, "-") || strings.HasSuffix(label, "-") ||
-			len(label) >= 4 && label[2:4] == "--" {
-			return false
-		}
-	}
-	return true
+	return host, host[0] == '[' || endsInNumber(host), true
 }
 
 // endsInNumber is the URL standard's test for a host that browsers parse as

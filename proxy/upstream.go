@@ -40,6 +40,9 @@ func newUpstreams(s *Server, transport http.RoundTripper) *upstreams {
 	}
 	u := &upstreams{s: s, proxies: map[*route]*httputil.ReverseProxy{}}
 	for _, rt := range s.policy.routes {
+		if rt.URL == nil {
+			continue // forward-auth only
+		}
 		um := s.metrics.upstream[rt.Name]
 		u.proxies[rt] = &httputil.ReverseProxy{
 			Rewrite:    u.rewrite,
@@ -99,43 +102,44 @@ func (b *bufferPool) Put(buf []byte) {
 	b.p.Put(&buf)
 }
 
-// serve authenticates and authorises a request for an upstream and proxies it.
+// serve asks Server.decide about a request for an upstream and proxies it
+// when the decision permits.
 func (u *upstreams) serve(w http.ResponseWriter, r *http.Request, cleaned string) {
 	s := u.s
 	fwd := readForwarded(r, s.opts.TrustedProxies)
-	rt := s.policy.match(fwd.Host, cleaned)
-	if rt == nil {
-		s.writeError(w, r, errorf(http.StatusNotFound, "not_found", nil))
+	if fwd.BadHost {
+		s.writeError(w, r, errorf(http.StatusBadRequest, "bad_host", errors.New("invalid Host")))
 		return
 	}
-	sess, err := s.authenticate(w, r)
-	switch {
-	case err != nil && rt.Public:
-		// Public routes keep working when the store is down, without identity.
-		sess = nil
-	case err != nil:
-		s.writeError(w, r, err)
+	d := s.decide(w, r, target{host: fwd.Host, path: cleaned})
+	switch d.outcome {
+	case outcomeNoRoute:
+		s.writeError(w, r, errorf(http.StatusNotFound, "not_found", nil))
 		return
-	case sess == nil && !rt.Public:
-		s.metrics.decisions.unauthenticated.Inc()
+	case outcomeUnavailable:
+		s.writeError(w, r, d.err)
+		return
+	case outcomeUnauthenticated:
 		s.unauthenticated(w, r, fwd)
 		return
-	case sess != nil && !rt.Public:
-		if !rt.allows(sess) {
-			s.metrics.decisions.forbidden.Inc()
-			s.writeError(w, r, errorf(http.StatusForbidden, "forbidden",
-				errors.New("user "+sess.User()+" not allowed on route "+rt.Name)))
-			return
-		}
-		s.metrics.decisions.allowed.Inc()
+	case outcomeForbidden:
+		s.writeError(w, r, errorf(http.StatusForbidden, "forbidden",
+			errors.New("user "+d.who.sess.User()+" not allowed on route "+d.route.Name)))
+		return
+	}
+	proxy := u.proxies[d.route]
+	if !d.outcome.permits() || proxy == nil {
+		// A route without url answers forward-auth only.
+		s.writeError(w, r, errorf(http.StatusNotFound, "not_found", nil))
+		return
 	}
 	rs := stateOf(r.Context())
 	if rs == nil { // called without Server.ServeHTTP: tests, embedding
 		rs = &requestState{}
 		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, rs))
 	}
-	rs.proxy = proxyState{rt: rt, sess: sess, cleaned: cleaned, fwd: fwd}
-	u.proxies[rt].ServeHTTP(w, r)
+	rs.proxy = proxyState{rt: d.route, sess: d.who.sess, cleaned: cleaned, fwd: fwd}
+	proxy.ServeHTTP(w, r)
 }
 
 // rewrite builds the upstream request: the cleaned path that was routed on,
@@ -147,7 +151,9 @@ func (u *upstreams) rewrite(pr *httputil.ProxyRequest) {
 	out.URL.Path, out.URL.RawPath = st.cleaned, ""
 	pr.SetURL(st.rt.URL)
 	if st.rt.PreserveHost {
-		out.Host = pr.In.Host
+		// The host the route was chosen by, never another: a trusted
+		// X-Forwarded-Host picked the route, so it is also the Host.
+		out.Host = st.fwd.Host
 	}
 	// Room for the headers set below: the clone ReverseProxy made is sized
 	// for the client's headers, and growing it would rehash every one.
@@ -190,23 +196,32 @@ func (s *Server) unauthenticated(w http.ResponseWriter, r *http.Request, fwd for
 	_ = s.unauthenticatedJSON(w, fwd)
 }
 
-// originalURL is the URL the browser asked for, absolute: on the host it
-// used when that is a route's host match, else on the gateway's public
-// origin. Any other Host (an alias, an IP) would be refused by the redirect
-// policy, and the browser would land on "/" instead of its deep link.
+// originalURL is the URL the browser asked for, absolute: on the scheme
+// and host it used (as a trusted proxy in front reports them) when the
+// redirect policy would send a browser there after login (a route's host,
+// the gateway's, redirects.allowed_hosts), else the same path on the
+// gateway's public origin. Any other host (an alias, an IP) would be
+// refused at the callback, and the browser would land on "/" instead of
+// its deep link.
 func (s *Server) originalURL(fwd forwardedInfo) string {
 	uri := fwd.URI
 	if uri == "" || uri[0] != '/' {
 		uri = "/"
 	}
-	if fwd.Host == "" || !s.policy.isRouteHost(fwd.Host) {
-		return s.public.Scheme + "://" + s.public.Host + uri
+	if fwd.Host != "" {
+		proto := fwd.Proto
+		if s.public.Scheme == "https" {
+			proto = "https"
+		}
+		abs := proto + "://" + fwd.Host + uri
+		if fwd.Host == s.public.Host || s.policy.isRouteHost(fwd.Host) {
+			return abs
+		}
+		if _, ok := s.redirects.validate(abs); ok {
+			return abs
+		}
 	}
-	proto := fwd.Proto
-	if s.public.Scheme == "https" {
-		proto = "https"
-	}
-	return proto + "://" + fwd.Host + uri
+	return s.public.Scheme + "://" + s.public.Host + uri
 }
 
 // stripGatewayCookies removes the gateway's own cookies from the Cookie

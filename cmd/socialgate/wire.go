@@ -190,9 +190,12 @@ func newProviders(cfg *config.Config) ([]proxy.Provider, error) {
 func newRoutes(cfg *config.Config) ([]proxy.Route, error) {
 	var out []proxy.Route
 	for _, u := range cfg.Upstreams {
-		target, err := url.Parse(u.URL)
-		if err != nil {
-			return nil, fmt.Errorf("upstream %s: %w", u.Name, err)
+		var target *url.URL // none: forward-auth only
+		if u.URL != "" {
+			var err error
+			if target, err = url.Parse(u.URL); err != nil {
+				return nil, fmt.Errorf("upstream %s: %w", u.Name, err)
+			}
 		}
 		out = append(out, proxy.Route{
 			Name:   u.Name,

@@ -1,0 +1,105 @@
+package proxy
+
+import (
+	"net/http"
+
+	"github.com/socialgate/socialgate/session"
+)
+
+// This file is the one decision: for a request's (host, path, credentials)
+// it finds the route and says whether the request may use it. The reverse
+// proxy (upstream.go) and forward-auth (forwardauth.go) both call
+// Server.decide and only translate its outcome into their own answers, so
+// they can never disagree, and the decision metrics are counted here, once.
+
+// outcome is what decide concluded. The zero value is outcomeNoRoute, a
+// refusal: a decision that was never made fails closed.
+type outcome uint8
+
+const (
+	// outcomeNoRoute: no route matches the host and path. The reverse
+	// proxy answers 404, forward-auth 403.
+	outcomeNoRoute outcome = iota
+	// outcomeUnauthenticated: a protected route and no valid credentials.
+	outcomeUnauthenticated
+	// outcomeForbidden: signed in, but the route's allow rules say no.
+	outcomeForbidden
+	// outcomeUnavailable: the session store failed on a protected route;
+	// the decision cannot be made (503), never "signed out".
+	outcomeUnavailable
+	// outcomeAllowed: signed in and allowed on a protected route.
+	outcomeAllowed
+	// outcomePublic: a public route. who carries the identity when the
+	// browser happens to be signed in (and the store answered).
+	outcomePublic
+)
+
+// permits reports whether the request may go on.
+func (o outcome) permits() bool { return o == outcomeAllowed || o == outcomePublic }
+
+// principal is who a request speaks for. Today that is a browser session;
+// machine clients (bearer tokens) join as another field, and every rule
+// kind reads only what it knows.
+type principal struct {
+	sess *session.Session // nil: no session
+}
+
+// signedIn reports whether any credential was verified.
+func (p principal) signedIn() bool { return p.sess != nil }
+
+// decision is decide's answer.
+type decision struct {
+	outcome outcome
+	route   *route // nil only with outcomeNoRoute
+	who     principal
+	// err is the cause behind outcomeUnavailable, for the error adapter.
+	err error
+}
+
+// target is what a decision is about: the canonical host (with its port
+// when the client sent one) and the cleaned path. Both come from one
+// place per request (readForwarded and cleanPath), so the route chosen
+// and the Host sent upstream are the same host.
+type target struct {
+	host string
+	path string
+}
+
+// decide finds the route for t, authenticates the request the way that
+// route accepts, and applies the route's rules. It counts the decision.
+func (s *Server) decide(w http.ResponseWriter, r *http.Request, t target) decision {
+	rt := s.policy.match(t.host, t.path)
+	if rt == nil {
+		s.metrics.decisions.noRoute.Inc()
+		return decision{}
+	}
+	d := decision{route: rt}
+	sess, err := s.authenticate(w, r)
+	if rt.Public {
+		// Public routes keep working when the store is down, without
+		// identity; there is nothing to count.
+		if err == nil {
+			d.who.sess = sess
+		}
+		d.outcome = outcomePublic
+		return d
+	}
+	switch {
+	case err != nil:
+		d.outcome, d.err = outcomeUnavailable, err
+		return d
+	case sess == nil:
+		s.metrics.decisions.unauthenticated.Inc()
+		d.outcome = outcomeUnauthenticated
+		return d
+	}
+	d.who.sess = sess
+	if !rt.allows(d.who) {
+		s.metrics.decisions.forbidden.Inc()
+		d.outcome = outcomeForbidden
+		return d
+	}
+	s.metrics.decisions.allowed.Inc()
+	d.outcome = outcomeAllowed
+	return d
+}
