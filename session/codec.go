@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"strings"
 	"time"
 )
 
@@ -15,6 +16,11 @@ import (
 //	       IDToken CSRF (each uvarint length + bytes) | EmailVerified (1
 //	       byte) | TokenExpiry CreatedAt LastSeen (each: 0, or 1 + varint
 //	       Unix seconds + uvarint nanoseconds)
+//	       [ | Account Identities (joined by ",") ProviderSID, as strings ]
+//
+// The bracketed tail is written only when one of its fields is set, so
+// sessions written before it existed, and sessions without accounts, stay
+// as they were.
 //
 // JSON always starts with '{', so values written as JSON by earlier
 // versions still decode.
@@ -43,7 +49,15 @@ func encodeSession(b []byte, s *Session) []byte {
 	}
 	b = appendTime(b, s.TokenExpiry)
 	b = appendTime(b, s.CreatedAt)
-	return appendTime(b, s.LastSeen)
+	b = appendTime(b, s.LastSeen)
+	if s.Account == "" && len(s.Identities) == 0 && s.ProviderSID == "" {
+		return b
+	}
+	for _, f := range []string{s.Account, strings.Join(s.Identities, ","), s.ProviderSID} {
+		b = binary.AppendUvarint(b, uint64(len(f)))
+		b = append(b, f...)
+	}
+	return b
 }
 
 func appendTime(b []byte, t time.Time) []byte {
@@ -80,6 +94,13 @@ func decodeSession(b []byte, s *Session) error {
 	s.TokenExpiry = d.time()
 	s.CreatedAt = d.time()
 	s.LastSeen = d.time()
+	if d.err == nil && len(d.b) != 0 {
+		s.Account = d.string()
+		if ids := d.string(); ids != "" {
+			s.Identities = strings.Split(ids, ",")
+		}
+		s.ProviderSID = d.string()
+	}
 	if d.err == nil && len(d.b) != 0 {
 		d.err = errCodec
 	}

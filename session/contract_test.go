@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -72,7 +73,7 @@ func sessionDiff(got, want *Session) string {
 	}
 	g.TokenExpiry, g.CreatedAt, g.LastSeen = time.Time{}, time.Time{}, time.Time{}
 	w.TokenExpiry, w.CreatedAt, w.LastSeen = time.Time{}, time.Time{}, time.Time{}
-	if g != w {
+	if !reflect.DeepEqual(g, w) {
 		return fmt.Sprintf("got %+v, want %+v", g, w)
 	}
 	return ""

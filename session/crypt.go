@@ -18,6 +18,7 @@ const (
 	sealVersion   = 1
 	sealHeaderLen = 2 // version | key id
 	sealInfo      = "socialgate session"
+	macInfo       = "socialgate index"
 	maxPrevious   = 255 // the key id is one byte; 0 is the current key
 )
 
@@ -36,6 +37,7 @@ var errOpen = errors.New("sealed value does not open")
 // additional data, so a value copied under another key does not open.
 type sealer struct {
 	aeads []cipher.AEAD // [0] current, [i] previous secret i-1
+	macs  [][]byte      // HMAC keys for index key names, same order (accounts_redis.go)
 }
 
 func newSealer(secret []byte, previous [][]byte) (*sealer, error) {
@@ -55,6 +57,11 @@ func newSealer(secret []byte, previous [][]byte) (*sealer, error) {
 			return nil, err
 		}
 		s.aeads = append(s.aeads, aead)
+		mac, err := hkdf.Key(sha256.New, sec, nil, macInfo, 32)
+		if err != nil {
+			return nil, fmt.Errorf("derive index key: %w", err)
+		}
+		s.macs = append(s.macs, mac)
 	}
 	return s, nil
 }

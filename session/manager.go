@@ -41,6 +41,8 @@ type ManagerOptions struct {
 	CacheTTL time.Duration
 	// Now is the clock. Zero: time.Now.
 	Now func() time.Time
+	// Accounts turns on linked accounts (accounts.go). Zero: off.
+	Accounts AccountsOptions
 }
 
 // Manager applies the session rules on top of a Store: unguessable IDs, a
@@ -54,9 +56,13 @@ type Manager struct {
 	now      func() time.Time
 
 	notify notifier // nil: the store is local to this process
-	cache  *cache   // nil: CacheTTL zero
-	stop   context.CancelFunc
-	done   sync.WaitGroup
+
+	accounts    accountBackend // nil: accounts off (accounts.go)
+	linkByEmail bool
+	once        onceSet // single-use markers of a store without its own (once.go)
+	cache       *cache  // nil: CacheTTL zero
+	stop        context.CancelFunc
+	done        sync.WaitGroup
 }
 
 // NewManager checks o and fills in the defaults.
@@ -83,6 +89,13 @@ func NewManager(o ManagerOptions) (*Manager, error) {
 		return nil, errors.New("session manager: cache ttl must not be negative")
 	}
 	m.notify, _ = o.Store.(notifier)
+	if o.Accounts.Enabled {
+		var err error
+		if m.accounts, err = newAccountBackend(o.Store, o.Accounts); err != nil {
+			return nil, fmt.Errorf("session manager: %w", err)
+		}
+		m.linkByEmail = o.Accounts.LinkByEmail
+	}
 	if o.CacheTTL > 0 {
 		m.cache = newCache(o.CacheTTL, m.notify != nil, m.now)
 		if m.notify != nil {

@@ -32,6 +32,15 @@ type Session struct {
 	// CSRF guards state-changing forms (sign-out) for this session.
 	CSRF string `json:"csrf"`
 
+	// Account is the gateway user ("sg_…") when accounts are on, and
+	// Identities that user's linked "provider:subject" values, kept up to
+	// date by the accounts API (accounts.go). Empty with accounts off.
+	Account    string   `json:"acc,omitempty"`
+	Identities []string `json:"ids,omitempty"`
+	// ProviderSID is the provider's session ID (the id_token's sid), which
+	// a back-channel logout token may name.
+	ProviderSID string `json:"psid,omitempty"`
+
 	CreatedAt time.Time `json:"c"`
 	LastSeen  time.Time `json:"l"`
 }
