@@ -20,10 +20,14 @@ type Identity struct {
 	EmailVerified bool   `json:"email_verified"`
 	Name          string `json:"name,omitempty"`
 	Picture       string `json:"picture,omitempty"`
-	// SessionID is the id_token's sid: the issuer's session, which a
-	// back-channel logout token may name instead of the subject.
-	SessionID string `json:"-"`
+	// SID is the provider's session ID, the id_token's "sid" claim (OIDC
+	// Front- and Back-Channel Logout), when the provider sends one; the
+	// gateway indexes sessions by it so a logout token naming it ends them.
+	SID string `json:"sid,omitempty"`
 }
+
+// maxSIDLen bounds the sid kept from an id_token.
+const maxSIDLen = 255
 
 // User is the gateway-wide user key, "{provider}:{subject}".
 func (id Identity) User() string { return id.Provider + ":" + id.Subject }

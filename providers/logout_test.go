@@ -180,8 +180,8 @@ func TestIDTokenCarriesSID(t *testing.T) {
 		t.Fatal(err)
 	}
 	sids := f.SessionIDs(u.ID)
-	if len(sids) != 1 || id.SessionID != sids[0] {
-		t.Errorf("Identity.SessionID = %q, fake issued %v", id.SessionID, sids)
+	if len(sids) != 1 || id.SID != sids[0] {
+		t.Errorf("Identity.SessionID = %q, fake issued %v", id.SID, sids)
 	}
 }
 

@@ -198,10 +198,10 @@ func (p *Provider) verifyIDToken(ctx context.Context, res *resolved, t Tokens, n
 	}
 	var az struct {
 		AZP string `json:"azp"`
-		SID string `json:"sid"` // back-channel logout names sessions by it
+		SID string `json:"sid"`
 	}
 	if err := json.Unmarshal(raw, &az); err != nil {
-		return Identity{}, p.errorf(op, ErrProvider, "bad azp claim")
+		return Identity{}, p.errorf(op, ErrProvider, "bad azp or sid claim")
 	}
 	// OIDC Core 3.1.3.7: with several audiences the token must say it was
 	// issued to us; when it names a party, that must be us.
@@ -215,8 +215,8 @@ func (p *Provider) verifyIDToken(ctx context.Context, res *resolved, t Tokens, n
 	if id.Subject != tok.Subject {
 		return Identity{}, p.errorf(op, ErrProvider, "sub mismatch")
 	}
-	if len(az.SID) <= 255 {
-		id.SessionID = az.SID
+	if len(az.SID) <= maxSIDLen {
+		id.SID = az.SID // an absurd one is dropped: back-channel logout by sub still works
 	}
 	return id, nil
 }

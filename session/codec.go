@@ -16,7 +16,7 @@ import (
 //	       IDToken CSRF (each uvarint length + bytes) | EmailVerified (1
 //	       byte) | TokenExpiry CreatedAt LastSeen (each: 0, or 1 + varint
 //	       Unix seconds + uvarint nanoseconds)
-//	       [ | Account Identities (joined by ",") ProviderSID, as strings ]
+//	       [ | Account Identities (joined by ","), as strings ]
 //
 // The bracketed tail is written only when one of its fields is set, so
 // sessions written before it existed, and sessions without accounts, stay
@@ -50,10 +50,10 @@ func encodeSession(b []byte, s *Session) []byte {
 	b = appendTime(b, s.TokenExpiry)
 	b = appendTime(b, s.CreatedAt)
 	b = appendTime(b, s.LastSeen)
-	if s.Account == "" && len(s.Identities) == 0 && s.ProviderSID == "" {
+	if s.Account == "" && len(s.Identities) == 0 {
 		return b
 	}
-	for _, f := range []string{s.Account, strings.Join(s.Identities, ","), s.ProviderSID} {
+	for _, f := range []string{s.Account, strings.Join(s.Identities, ",")} {
 		b = binary.AppendUvarint(b, uint64(len(f)))
 		b = append(b, f...)
 	}
@@ -99,7 +99,6 @@ func decodeSession(b []byte, s *Session) error {
 		if ids := d.string(); ids != "" {
 			s.Identities = strings.Split(ids, ",")
 		}
-		s.ProviderSID = d.string()
 	}
 	if d.err == nil && len(d.b) != 0 {
 		d.err = errCodec

@@ -19,7 +19,7 @@ func TestCodecRoundTrip(t *testing.T) {
 		{"every field", full},
 		{"zero", &Session{}},
 		{"account", &Session{Provider: "kakao", Subject: "1", Account: "sg_AAAAAAAAAAAAAAAAAAAAAA",
-			Identities: []string{"kakao:1", "google:2"}, ProviderSID: "sid-1", CreatedAt: at, LastSeen: at}},
+			Identities: []string{"kakao:1", "google:2"}, CreatedAt: at, LastSeen: at}},
 		{"no e-mail, zero expiry", &Session{Provider: "kakao", Subject: "1", Name: "최지우", CSRF: "c",
 			CreatedAt: at, LastSeen: at}},
 		{"long token", &Session{Provider: "google", Subject: "1", IDToken: strings.Repeat("x", 70000)}},

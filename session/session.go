@@ -37,9 +37,6 @@ type Session struct {
 	// date by the accounts API (accounts.go). Empty with accounts off.
 	Account    string   `json:"acc,omitempty"`
 	Identities []string `json:"ids,omitempty"`
-	// ProviderSID is the provider's session ID (the id_token's sid), which
-	// a back-channel logout token may name.
-	ProviderSID string `json:"psid,omitempty"`
 
 	CreatedAt time.Time `json:"c"`
 	LastSeen  time.Time `json:"l"`
