@@ -217,7 +217,7 @@ func serveGateway(ctx context.Context, ln net.Listener, c targetConfig, up *url.
 		debug.FreeOSMemory()
 	}
 	ready()
-	return srv.Serve(ctx, ln)
+	return serveHTTP(ctx, ln, srv)
 }
 
 // createSessions signs in n distinct users through the Manager, with the

@@ -278,6 +278,10 @@ func TestWarnings(t *testing.T) {
 		{"plain http endpoint", "session: {store: redis}\nproviders:\n  kakao:\n    client_id: k\n    endpoints:\n      token_url: http://kauth.example.com/oauth/token\n      auth_url: http://127.0.0.1:9/authorize\n", []string{
 			"c.yaml:6: providers.kakao.endpoints.token_url: plain http on a non-loopback host: codes and tokens travel unencrypted",
 		}},
+		{"write timeout shorter than the provider's", "session: {store: redis}\nserver:\n  public_url: https://gate.example.com\n  write_timeout: 5s\n  provider_timeout: 10s\n", []string{
+			"c.yaml:4: server.write_timeout: 5s is shorter than server.provider_timeout (10s): a slow provider's sign-in ends in a dropped connection instead of an error page",
+		}},
+		{"write timeout off", "session: {store: redis}\nserver:\n  public_url: https://gate.example.com\n  write_timeout: 0s\n", nil},
 		{"access token in the clear", "session: {store: redis}\nupstreams:\n  - name: a\n    url: http://10.0.0.5:8080\n    pass_access_token: true\n", []string{
 			"c.yaml:5: upstreams[0].pass_access_token: sends the provider's access token over plain http to a non-loopback host",
 		}},
@@ -300,5 +304,28 @@ func TestLoadMissingFile(t *testing.T) {
 	_, err := Load(filepath.Join(t.TempDir(), "nope.yaml"))
 	if !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("Load of a missing file: got %v, want an error wrapping fs.ErrNotExist", err)
+	}
+}
+
+// TestServerTimeoutZero: an explicit 0 is "no limit" and survives loading;
+// only a key left out gets the default.
+func TestServerTimeoutZero(t *testing.T) {
+	tests := []struct {
+		name              string
+		head              string
+		read, write, idle time.Duration
+	}{
+		{"defaults", "server:\n  public_url: https://gate.example.com\n", 30 * time.Second, 60 * time.Second, 120 * time.Second},
+		{"explicit zero", "server:\n  public_url: https://gate.example.com\n  read_timeout: 0s\n  write_timeout: 0s\n  idle_timeout: 0s\n", 0, 0, 0},
+		{"bare zero", "server:\n  public_url: https://gate.example.com\n  read_timeout: 0\n  write_timeout: 0\n  idle_timeout: 0\n", 0, 0, 0},
+		{"set", "server:\n  public_url: https://gate.example.com\n  read_timeout: 1s\n  write_timeout: 2s\n  idle_timeout: 3s\n", time.Second, 2 * time.Second, 3 * time.Second},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := mustParse(t, tc.head).Server
+			if s.ReadTimeout != tc.read || s.WriteTimeout != tc.write || s.IdleTimeout != tc.idle {
+				t.Errorf("read %v write %v idle %v, want %v %v %v", s.ReadTimeout, s.WriteTimeout, s.IdleTimeout, tc.read, tc.write, tc.idle)
+			}
+		})
 	}
 }

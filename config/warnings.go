@@ -31,6 +31,11 @@ func (d *decoder) warnings(c *Config) []Problem {
 				"trusts X-Forwarded-* headers from every address: any client can claim any IP or scheme")
 		}
 	}
+	if w, pt := c.Server.WriteTimeout, c.Server.ProviderTimeout; w > 0 && w < pt {
+		// The callback answers only after the provider does: cut first, the
+		// browser sees a dropped connection instead of the 502 page.
+		warn("server.write_timeout", "%v is shorter than server.provider_timeout (%v): a slow provider's sign-in ends in a dropped connection instead of an error page", w, pt)
+	}
 	if c.Session.Store == StoreMemory {
 		warn("session.store", "memory keeps sessions in this process only: they end on restart and are not shared between replicas")
 		for k := range d.set {

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 
@@ -43,6 +44,10 @@ type metrics struct {
 		allowed, unauthenticated, forbidden, noRoute prometheus.Counter
 	}
 	upstream map[string]*upstreamMetrics
+	// upgraded counts open upgraded connections; upgradesEnded those the
+	// gateway closed.
+	upgraded      prometheus.Gauge
+	upgradesEnded *prometheus.CounterVec
 }
 
 type upstreamMetrics struct {
@@ -63,13 +68,45 @@ func newMetrics(reg *prometheus.Registry, p *policy) (*metrics, error) {
 	decisions := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "socialgate_auth_decisions_total", Help: "Decisions (Server.decide) for proxied and forward-auth requests: allowed, unauthenticated, forbidden on protected routes; no_route when no route matches.",
 	}, []string{"result"})
+	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "socialgate_upstream_responses_total", Help: "Proxied responses by route and status class.",
+	}, []string{"route", "code"})
+	m.upgraded = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "socialgate_upgraded_connections", Help: "Upgraded connections (WebSockets) open now.",
+	})
+	m.upgradesEnded = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "socialgate_upgraded_connections_ended_total",
+		Help: "Upgraded connections the gateway closed, by reason (session_ended, shutdown).",
+	}, []string{"reason"})
+	var err error
+	// A Server built at a config reload shares the registry with the one
+	// it replaces: it takes over the series already registered, so that
+	// counters keep counting and the gauge of open connections stays one.
+	if m.logins, err = register(reg, m.logins); err != nil {
+		return nil, err
+	}
+	if m.refreshes, err = register(reg, m.refreshes); err != nil {
+		return nil, err
+	}
+	if m.storeErrors, err = register(reg, m.storeErrors); err != nil {
+		return nil, err
+	}
+	if decisions, err = register(reg, decisions); err != nil {
+		return nil, err
+	}
+	if requests, err = register(reg, requests); err != nil {
+		return nil, err
+	}
+	if m.upgraded, err = register(reg, m.upgraded); err != nil {
+		return nil, err
+	}
+	if m.upgradesEnded, err = register(reg, m.upgradesEnded); err != nil {
+		return nil, err
+	}
 	m.decisions.allowed = decisions.WithLabelValues("allowed")
 	m.decisions.unauthenticated = decisions.WithLabelValues("unauthenticated")
 	m.decisions.forbidden = decisions.WithLabelValues("forbidden")
 	m.decisions.noRoute = decisions.WithLabelValues("no_route")
-	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "socialgate_upstream_responses_total", Help: "Proxied responses by route and status class.",
-	}, []string{"route", "code"})
 	classes := [6]string{"error", "1xx", "2xx", "3xx", "4xx", "5xx"}
 	for _, rt := range p.routes {
 		um := &upstreamMetrics{}
@@ -78,12 +115,19 @@ func newMetrics(reg *prometheus.Registry, p *policy) (*metrics, error) {
 		}
 		m.upstream[rt.Name] = um
 	}
-	for _, c := range []prometheus.Collector{m.logins, m.refreshes, m.storeErrors, decisions, requests} {
-		if err := reg.Register(c); err != nil {
-			return nil, err
+	return m, nil
+}
+
+// register registers c, or returns the collector already registered
+// under the same description (a reload's new Server).
+func register[C prometheus.Collector](reg *prometheus.Registry, c C) (C, error) {
+	err := reg.Register(c)
+	if are := (prometheus.AlreadyRegisteredError{}); errors.As(err, &are) {
+		if prev, ok := are.ExistingCollector.(C); ok {
+			return prev, nil
 		}
 	}
-	return m, nil
+	return c, err
 }
 
 func (m *metrics) handler() http.Handler {

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -46,8 +45,6 @@ type Options struct {
 	// {PublicURL}/oauth2/callback/{provider}, and its host is "the gateway's
 	// host" for redirects, never the request's Host header.
 	PublicURL string
-	// Listen is the address Run listens on; zero: ":4180".
-	Listen string
 	// TrustedProxies are the peers whose X-Forwarded-* headers are believed.
 	TrustedProxies []netip.Prefix
 	// Providers in the order their buttons appear; at least one.
@@ -82,9 +79,14 @@ type Options struct {
 	// refresh too. Zero: the tokens are left to expire.
 	RevokeProviderTokens bool
 
-	// HTTP server limits; zero: 10s, 30s, 60s, 120s, 15s and 64 KiB.
-	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout, ShutdownTimeout time.Duration
-	MaxHeaderBytes                                                             int
+	// StreamWriteTimeout bounds each write to the client of a proxied
+	// stream (server-sent events, a response of unknown length) and of an
+	// upgraded connection (WebSocket). Those are exempt from the
+	// http.Server's whole-response WriteTimeout and ReadTimeout, which
+	// would cut them; instead a client that stops reading is cut when one
+	// write takes longer than this. Run it with the server's WriteTimeout.
+	// Zero: no limit.
+	StreamWriteTimeout time.Duration
 }
 
 // Server is the gateway.
@@ -106,6 +108,9 @@ type Server struct {
 	mux       *http.ServeMux
 	// revokeSlots bounds background token revocations in flight.
 	revokeSlots chan struct{}
+	// upgraded are the WebSockets (and other upgraded connections) open
+	// through this Server.
+	upgraded *upgrades
 }
 
 // New checks opts and builds a Server. It makes no network calls.
@@ -123,9 +128,6 @@ func New(opts Options) (*Server, error) {
 	}
 	if len(opts.Routes) == 0 {
 		return nil, errors.New("proxy: no routes")
-	}
-	if opts.Listen == "" {
-		opts.Listen = ":4180"
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -175,6 +177,7 @@ func New(opts Options) (*Server, error) {
 	if s.metrics, err = newMetrics(opts.Registry, s.policy); err != nil {
 		return nil, fmt.Errorf("proxy: metrics: %w", err)
 	}
+	s.upgraded = newUpgrades(s.metrics)
 	s.upstream = newUpstreams(s, opts.Transport)
 	s.mux = s.routes()
 	return s, nil
@@ -254,61 +257,6 @@ func isGatewayPath(p string) bool {
 
 // Handler returns the gateway as an http.Handler (for tests and embedding).
 func (s *Server) Handler() http.Handler { return s }
-
-// Run serves on Options.Listen until ctx ends, then shuts down gracefully.
-func (s *Server) Run(ctx context.Context) error {
-	ln, err := net.Listen("tcp", s.opts.Listen)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
-	return s.Serve(ctx, ln)
-}
-
-// Serve is Run on a listener the caller opened.
-func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	srv := s.httpServer(ctx)
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	s.log.Info("serving", slog.String("addr", ln.Addr().String()), slog.String("public_url", s.public.String()))
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), orDefault(s.opts.ShutdownTimeout, 15*time.Second))
-	defer cancel()
-	err := srv.Shutdown(sctx)
-	<-errc
-	return err
-}
-
-// httpServer is the http.Server that Serve runs. Every limit is set: a
-// client that sends its headers slowly (slowloris), never finishes its
-// body or sends megabytes of headers must not hold a connection or memory.
-func (s *Server) httpServer(ctx context.Context) *http.Server {
-	o := s.opts
-	srv := &http.Server{
-		Handler:           s,
-		ReadHeaderTimeout: orDefault(o.ReadHeaderTimeout, 10*time.Second),
-		ReadTimeout:       orDefault(o.ReadTimeout, 30*time.Second),
-		WriteTimeout:      orDefault(o.WriteTimeout, 60*time.Second),
-		IdleTimeout:       orDefault(o.IdleTimeout, 120*time.Second),
-		MaxHeaderBytes:    o.MaxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
-	}
-	if srv.MaxHeaderBytes == 0 {
-		srv.MaxHeaderBytes = 64 << 10
-	}
-	return srv
-}
-
-func orDefault(d, def time.Duration) time.Duration {
-	if d == 0 {
-		return def
-	}
-	return d
-}
 
 // publicURL joins a gateway path to PublicURL.
 func (s *Server) publicURL(path string, q url.Values) string {

@@ -28,6 +28,8 @@ type proxyState struct {
 	sess    *session.Session
 	cleaned string
 	fwd     forwardedInfo
+	// w is the client's ResponseWriter as ReverseProxy sees it (stream.go).
+	w proxyWriter
 }
 
 func newUpstreams(s *Server, transport http.RoundTripper) *upstreams {
@@ -51,6 +53,9 @@ func newUpstreams(s *Server, transport http.RoundTripper) *upstreams {
 			ErrorLog:   slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 			ModifyResponse: func(resp *http.Response) error {
 				um.observe(resp.StatusCode)
+				if rs := stateOf(resp.Request.Context()); rs != nil {
+					rs.proxy.w.startStream(resp)
+				}
 				// The response already carries the gateway's request ID; an
 				// upstream echoing it back would make a second value.
 				delete(resp.Header, "X-Request-Id")
@@ -138,8 +143,9 @@ func (u *upstreams) serve(w http.ResponseWriter, r *http.Request, cleaned string
 		rs = &requestState{}
 		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, rs))
 	}
-	rs.proxy = proxyState{rt: d.route, sess: d.who.sess, cleaned: cleaned, fwd: fwd}
-	proxy.ServeHTTP(w, r)
+	rs.proxy = proxyState{rt: d.route, sess: d.who.sess, cleaned: cleaned, fwd: fwd,
+		w: proxyWriter{ResponseWriter: w, s: s, sess: d.who.sess}}
+	proxy.ServeHTTP(&rs.proxy.w, r)
 }
 
 // rewrite builds the upstream request: the cleaned path that was routed on,

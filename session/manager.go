@@ -61,8 +61,11 @@ type Manager struct {
 	linkByEmail bool
 	once        onceSet // single-use markers of a store without its own (once.go)
 	cache       *cache  // nil: CacheTTL zero
-	stop        context.CancelFunc
-	done        sync.WaitGroup
+	// watches end long-lived connections with their sessions (watch.go).
+	watches    watchers
+	listenOnce sync.Once
+	stop       context.CancelFunc
+	done       sync.WaitGroup
 }
 
 // NewManager checks o and fills in the defaults.
@@ -98,11 +101,7 @@ func NewManager(o ManagerOptions) (*Manager, error) {
 	}
 	if o.CacheTTL > 0 {
 		m.cache = newCache(o.CacheTTL, m.notify != nil, m.now)
-		if m.notify != nil {
-			ctx, cancel := context.WithCancel(context.Background())
-			m.stop = cancel
-			m.done.Go(func() { m.notify.listenInvalidations(ctx, m.cache) })
-		}
+		m.listen()
 	}
 	return m, nil
 }
@@ -110,6 +109,7 @@ func NewManager(o ManagerOptions) (*Manager, error) {
 // Close stops listening for invalidations. The store stays open: its
 // owner closes it. Close is safe to call more than once.
 func (m *Manager) Close() error {
+	m.listenOnce.Do(func() {}) // no subscription starts after Close
 	if m.stop != nil {
 		m.stop()
 		m.done.Wait()
@@ -299,6 +299,7 @@ func (m *Manager) invalidate(ctx context.Context, msg string) error {
 	if m.cache != nil {
 		m.cache.invalidate(msg)
 	}
+	m.watches.invalidate(msg)
 	if m.notify == nil {
 		return nil
 	}

@@ -31,7 +31,18 @@ const resubscribeWait = 100 * time.Millisecond
 // *Redis implements it; a store local to one process needs none.
 type notifier interface {
 	publishInvalidation(ctx context.Context, msg string) error
-	listenInvalidations(ctx context.Context, c *cache)
+	listenInvalidations(ctx context.Context, c invalidationSink)
+}
+
+// invalidationSink receives what the link carries: the cache, and the
+// watchers of long-lived connections (fanout in watch.go).
+type invalidationSink interface {
+	invalidate(msg string)
+	linkUp()
+	linkDown()
+	heardAt(sent int64)
+	sinceBase(t time.Time) int64
+	now() time.Time
 }
 
 // invalidationChannel is the pub/sub channel, under the key prefix so that
@@ -56,7 +67,7 @@ func (r *Redis) publishInvalidation(ctx context.Context, msg string) error {
 // arrived, moves c.heard to that time. So when the cache trusts itself at
 // t, every invalidation published before t-linkStaleAfter has been applied,
 // however late this goroutine was scheduled.
-func (r *Redis) listenInvalidations(ctx context.Context, c *cache) {
+func (r *Redis) listenInvalidations(ctx context.Context, c invalidationSink) {
 	ps := r.c.Subscribe(ctx, r.invalidationChannel())
 	defer ps.Close()
 	// The PING schedule is real time (a network heartbeat, whatever the

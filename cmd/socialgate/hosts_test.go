@@ -74,7 +74,7 @@ upstreams:
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := newServer(c, mgr, slog.New(slog.DiscardHandler)); err != nil {
+			if _, err := newServer(c, mgr, slog.New(slog.DiscardHandler), nil); err != nil {
 				t.Errorf("check-config accepted %q, serve refuses it: %v", tc.host, err)
 			}
 		})

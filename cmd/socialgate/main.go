@@ -107,7 +107,10 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	defer gw.Close()
 	log.Info("socialgate starting", slog.String("version", version()), slog.String("listen", cfg.Server.Listen))
-	return gw.Run(ctx)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	return runGateway(ctx, *path, gw, log, hup)
 }
 
 // checkConfig prints every problem as FILE:LINE: key.path: message.

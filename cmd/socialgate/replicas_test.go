@@ -52,7 +52,7 @@ func startReplica(t *testing.T, path string) string {
 	if err != nil {
 		t.Fatalf("newGateway: %v", err)
 	}
-	ts := httptest.NewServer(gw.Server)
+	ts := httptest.NewServer(gw)
 	t.Cleanup(func() {
 		ts.Close()
 		gw.Close()

@@ -9,17 +9,22 @@ import (
 	"net/url"
 	"os"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/socialgate/socialgate/config"
 	"github.com/socialgate/socialgate/providers"
 	"github.com/socialgate/socialgate/proxy"
 	"github.com/socialgate/socialgate/session"
 )
 
-// gateway is a configured proxy.Server and what it must close.
+// gateway is a configured proxy.Server (swapped at reload, see serve.go)
+// and what outlives a reload: the session manager and store, and the
+// metrics registry.
 type gateway struct {
-	*proxy.Server
+	liveServers
 	sessions *session.Manager
 	store    session.Store
+	registry *prometheus.Registry
 }
 
 // Close stops the session cache's invalidation link, then the store.
@@ -39,13 +44,16 @@ func newGateway(cfg *config.Config, log *slog.Logger) (*gateway, error) {
 		_ = store.Close()
 		return nil, err
 	}
-	srv, err := newServer(cfg, mgr, log)
+	reg := prometheus.NewRegistry()
+	srv, err := newServer(cfg, mgr, log, reg)
 	if err != nil {
 		_ = mgr.Close()
 		_ = store.Close()
 		return nil, err
 	}
-	return &gateway{Server: srv, sessions: mgr, store: store}, nil
+	g := &gateway{sessions: mgr, store: store, registry: reg}
+	g.swap(&live{srv: srv, cfg: cfg})
+	return g, nil
 }
 
 // newManager applies the session rules of cfg to store. With
@@ -61,7 +69,9 @@ func newManager(cfg *config.Config, store session.Store) (*session.Manager, erro
 	})
 }
 
-func newServer(cfg *config.Config, mgr *session.Manager, log *slog.Logger) (*proxy.Server, error) {
+// newServer builds the proxy.Server for cfg; at a reload, with the running
+// manager and registry.
+func newServer(cfg *config.Config, mgr *session.Manager, log *slog.Logger, reg *prometheus.Registry) (*proxy.Server, error) {
 	cookies, err := newCookies(cfg)
 	if err != nil {
 		return nil, err
@@ -77,7 +87,6 @@ func newServer(cfg *config.Config, mgr *session.Manager, log *slog.Logger) (*pro
 	s := cfg.Server
 	return proxy.New(proxy.Options{
 		PublicURL:            s.PublicURL,
-		Listen:               s.Listen,
 		TrustedProxies:       s.TrustedProxies,
 		Providers:            provs,
 		Sessions:             mgr,
@@ -85,12 +94,8 @@ func newServer(cfg *config.Config, mgr *session.Manager, log *slog.Logger) (*pro
 		Routes:               routes,
 		AllowedHosts:         cfg.Redirects.AllowedHosts,
 		Logger:               log,
-		ReadHeaderTimeout:    s.ReadHeaderTimeout,
-		ReadTimeout:          s.ReadTimeout,
-		WriteTimeout:         s.WriteTimeout,
-		IdleTimeout:          s.IdleTimeout,
-		ShutdownTimeout:      s.ShutdownTimeout,
-		MaxHeaderBytes:       s.MaxHeaderBytes,
+		Registry:             reg,
+		StreamWriteTimeout:   s.WriteTimeout,
 		ProviderTimeout:      s.ProviderTimeout,
 		RefreshBefore:        cfg.Session.RefreshBefore,
 		RevokeProviderTokens: cfg.Session.RevokeProviderTokens,
