@@ -42,7 +42,7 @@ func (p *Provider) Exchange(ctx context.Context, code string, a AuthRequest) (Id
 	}
 
 	var opts []oauth2.AuthCodeOption
-	if p.spec.pkce {
+	if res.pkce && a.Verifier != "" {
 		opts = append(opts, oauth2.VerifierOption(a.Verifier))
 	}
 	if p.spec.stateInExchange {
@@ -64,17 +64,19 @@ func (p *Provider) Exchange(ctx context.Context, code string, a AuthRequest) (Id
 
 	var id Identity
 	if p.oidc {
-		id, err = p.verifyIDToken(ctx, res, t, a.Nonce)
+		var sub string
+		id, sub, err = p.verifyIDToken(ctx, res, t, a.Nonce)
 		if err == nil && res.ep.UserinfoURL != "" && p.spec.needUserinfo(id) {
 			var ui Identity
-			ui, err = p.userinfo(ctx, res.ep.UserinfoURL, t.AccessToken)
-			if err == nil && ui.Subject != id.Subject {
+			var uiSub string
+			ui, uiSub, err = p.userinfo(ctx, res.ep.UserinfoURL, t.AccessToken)
+			if err == nil && uiSub != sub {
 				err = p.errorf("userinfo", ErrProvider, "sub does not match the id_token")
 			}
 			id = merge(id, ui)
 		}
 	} else {
-		id, err = p.userinfo(ctx, res.ep.UserinfoURL, t.AccessToken)
+		id, _, err = p.userinfo(ctx, res.ep.UserinfoURL, t.AccessToken)
 	}
 	if err != nil {
 		return Identity{}, Tokens{}, err
@@ -177,32 +179,50 @@ func (p *Provider) tokenError(ctx context.Context, op string, err error, refresh
 	return p.errorf(op, sentinel, "%s", msg)
 }
 
-// userinfo fetches and maps the provider's profile.
-func (p *Provider) userinfo(ctx context.Context, userinfoURL, accessToken string) (Identity, error) {
+// userinfo fetches and maps the provider's profile; sub is its "sub"
+// claim (the subject itself for providers without OpenID Connect).
+func (p *Provider) userinfo(ctx context.Context, userinfoURL, accessToken string) (Identity, string, error) {
 	const op = "userinfo"
+	if userinfoURL == "" {
+		return Identity{}, "", p.errorf(op, ErrProvider, "no userinfo endpoint")
+	}
 	req, err := http.NewRequest(http.MethodGet, userinfoURL, nil)
 	if err != nil {
-		return Identity{}, p.fail(op, ErrProvider, err)
+		return Identity{}, "", p.fail(op, ErrProvider, err)
 	}
 	req.Header.Set("Authorization", "Bearer "+accessToken)
 	req.Header.Set("Accept", "application/json")
 	status, body, err := p.do(ctx, req)
 	if err != nil {
-		return Identity{}, p.fail(op, ErrProvider, err)
+		return Identity{}, "", p.fail(op, ErrProvider, err)
 	}
 	if status != http.StatusOK {
 		if p.spec.apiError != nil {
 			if d := p.spec.apiError(body); d != "" {
-				return Identity{}, p.errorf(op, ErrProvider, "status %d: %s", status, d)
+				return Identity{}, "", p.errorf(op, ErrProvider, "status %d: %s", status, d)
 			}
 		}
-		return Identity{}, p.errorf(op, ErrProvider, "status %d", status)
+		return Identity{}, "", p.errorf(op, ErrProvider, "status %d", status)
 	}
-	id, err := p.spec.profile(body)
+	id, sub, err := p.mapClaims(body, true)
 	if err != nil {
-		return Identity{}, p.fail(op, ErrProvider, err)
+		return Identity{}, "", p.fail(op, ErrProvider, err)
 	}
-	return id, nil
+	return id, sub, nil
+}
+
+// mapClaims reads an Identity from verified id_token claims or, with
+// userinfo, from the profile endpoint's answer; sub is the "sub" claim.
+func (p *Provider) mapClaims(body []byte, userinfo bool) (Identity, string, error) {
+	if p.spec.generic {
+		return p.claims.mapClaims(body)
+	}
+	f := p.spec.claims
+	if userinfo {
+		f = p.spec.profile
+	}
+	id, err := f(body)
+	return id, id.Subject, err
 }
 
 // merge completes an id_token identity from userinfo of the same subject.

@@ -2,11 +2,9 @@ package providers
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"strconv"
 )
 
@@ -37,7 +35,10 @@ var google = spec{
 	needUserinfo: func(id Identity) bool {
 		return id.Email == "" || id.Name == ""
 	},
-	revoke: googleRevoke,
+	// Revocation as RFC 7009, with the client's credentials in the body as
+	// at Google's token endpoint (or as the issuer advertises): an issuer
+	// set in place of Google's may require them (Google itself does not).
+	revoke: revokeRFC7009,
 }
 
 func passPrompt(v string) (string, string) { return "prompt", v }
@@ -92,29 +93,6 @@ func (b *looseBool) UnmarshalJSON(data []byte) error {
 	}
 	*b = looseBool(v)
 	return nil
-}
-
-// googleRevoke revokes the grant: revoking the refresh token (or the access
-// token, whose refresh token goes with it) signs the app out of Google.
-func googleRevoke(ctx context.Context, p *Provider, revokeURL string, t Tokens) error {
-	tok := t.RefreshToken
-	if tok == "" {
-		tok = t.AccessToken
-	}
-	status, body, err := p.postForm(ctx, revokeURL, url.Values{"token": {tok}}, "")
-	if err != nil {
-		return p.fail("revoke", ErrProvider, err)
-	}
-	switch code := oauthErrorCode(body); {
-	case status == 200:
-		return nil
-	case status == 400 && code == "invalid_token":
-		return nil // already revoked or expired: the goal is met
-	case code != "":
-		return p.errorf("revoke", ErrProvider, "status %d: %s", status, clean(code))
-	default:
-		return p.errorf("revoke", ErrProvider, "status %d", status)
-	}
 }
 
 // oauthErrorCode is the RFC 6749 "error" field of a JSON body, or "".

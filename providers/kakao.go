@@ -143,11 +143,11 @@ func kakaoAPIError(body []byte) string {
 
 // kakaoRevoke logs the access token out (/v1/user/logout). A 401 means the
 // token is already dead, which is what Revoke is for.
-func kakaoRevoke(ctx context.Context, p *Provider, revokeURL string, t Tokens) error {
+func kakaoRevoke(ctx context.Context, p *Provider, res *resolved, t Tokens) error {
 	if t.AccessToken == "" {
 		return nil
 	}
-	status, body, err := p.postForm(ctx, revokeURL, nil, t.AccessToken)
+	status, body, err := p.postForm(ctx, res.ep.RevokeURL, nil, t.AccessToken)
 	if err != nil {
 		return p.fail("revoke", ErrProvider, err)
 	}

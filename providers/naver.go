@@ -107,7 +107,7 @@ func naverAPIError(body []byte) string {
 
 // naverRevoke deletes the access token (and with it the grant). Naver
 // answers 200 with an empty body, also for an unknown token.
-func naverRevoke(ctx context.Context, p *Provider, revokeURL string, t Tokens) error {
+func naverRevoke(ctx context.Context, p *Provider, res *resolved, t Tokens) error {
 	if t.AccessToken == "" {
 		return nil
 	}
@@ -117,7 +117,7 @@ func naverRevoke(ctx context.Context, p *Provider, revokeURL string, t Tokens) e
 		"token":           {t.AccessToken},
 		"token_type_hint": {"access_token"},
 	}
-	status, body, err := p.postForm(ctx, revokeURL, form, "")
+	status, body, err := p.postForm(ctx, res.ep.RevokeURL, form, "")
 	if err != nil {
 		return p.fail("revoke", ErrProvider, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"slices"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 )
@@ -14,6 +15,12 @@ import (
 type resolved struct {
 	ep       Endpoints
 	verifier *oidc.IDTokenVerifier // nil unless OIDC
+	// pkce: send a PKCE S256 challenge and verifier. The kind decides, or
+	// for generic OpenID Connect what the issuer advertises.
+	pkce bool
+	// tokenAuth and revokeAuth are how the client authenticates at the
+	// token and revocation endpoints: authBasic or authPost.
+	tokenAuth, revokeAuth string
 }
 
 // discovery is one discovery attempt that concurrent callers share.
@@ -23,12 +30,16 @@ type discovery struct {
 	err  error
 }
 
-// needsDiscovery: an issuer alone (no explicit auth, token or JWKS URL)
-// means the endpoints come from {issuer}/.well-known/openid-configuration.
+// needsDiscovery: with an issuer set, every endpoint the login uses that
+// is not set explicitly comes from {issuer}/.well-known/openid-configuration
+// — never from the kind's real URLs, which would send a token issued by one
+// issuer to another's host. Only when auth, token, JWKS and userinfo URLs
+// are all explicit is there nothing to discover (revoke and end-session are
+// then explicit or absent).
 func (p *Provider) needsDiscovery() bool {
 	e := p.opts.Endpoints
 	return p.spec.discovery && p.oidc && e.Issuer != "" &&
-		e.AuthURL == "" && e.TokenURL == "" && e.JWKSURL == ""
+		(e.AuthURL == "" || e.TokenURL == "" || e.JWKSURL == "" || e.UserinfoURL == "")
 }
 
 // static resolves endpoints without the network: each explicit field wins
@@ -56,7 +67,13 @@ func (p *Provider) static() *resolved {
 	if o.EndSessionURL == "" && (o.AuthURL != "" || o.TokenURL != "" || o.Issuer != "") {
 		ep.EndSessionURL = ""
 	}
-	res := &resolved{ep: ep}
+	// Nor an access token from another issuer to the real userinfo (New
+	// refuses such options for kinds without discovery; this is the
+	// backstop).
+	if o.UserinfoURL == "" && o.Issuer != "" && o.Issuer != p.spec.defaults.Issuer {
+		ep.UserinfoURL = ""
+	}
+	res := &resolved{ep: ep, pkce: p.spec.pkce, tokenAuth: p.spec.clientAuth(), revokeAuth: p.spec.clientAuth()}
 	// For the issuer https://accounts.google.com, go-oidc itself also
 	// accepts old tokens' "accounts.google.com" (and only for that issuer).
 	if p.oidc {
@@ -124,9 +141,13 @@ func (p *Provider) discover(ctx context.Context) (*resolved, error) {
 		return nil, p.fail(op, ErrProvider, err)
 	}
 	var doc struct {
-		JWKSURL    string `json:"jwks_uri"`
-		RevokeURL  string `json:"revocation_endpoint"`
-		EndSession string `json:"end_session_endpoint"`
+		JWKSURL     string   `json:"jwks_uri"`
+		RevokeURL   string   `json:"revocation_endpoint"`
+		EndSession  string   `json:"end_session_endpoint"`
+		PKCE        []string `json:"code_challenge_methods_supported"`
+		TokenAuth   []string `json:"token_endpoint_auth_methods_supported"`
+		RevokeAuth  []string `json:"revocation_endpoint_auth_methods_supported"`
+		SigningAlgs []string `json:"id_token_signing_alg_values_supported"`
 	}
 	if err := op2.Claims(&doc); err != nil {
 		return nil, p.fail(op, ErrProvider, err)
@@ -141,14 +162,33 @@ func (p *Provider) discover(ctx context.Context) (*resolved, error) {
 
 		EndSessionURL: doc.EndSession,
 	}
-	if o.EndSessionURL != "" {
-		ep.EndSessionURL = o.EndSessionURL
+	// An endpoint set explicitly wins over the discovered one.
+	for _, f := range []struct {
+		dst *string
+		v   string
+	}{
+		{&ep.AuthURL, o.AuthURL}, {&ep.TokenURL, o.TokenURL}, {&ep.UserinfoURL, o.UserinfoURL},
+		{&ep.JWKSURL, o.JWKSURL}, {&ep.RevokeURL, o.RevokeURL}, {&ep.EndSessionURL, o.EndSessionURL},
+	} {
+		if f.v != "" {
+			*f.dst = f.v
+		}
 	}
-	if o.UserinfoURL != "" {
-		ep.UserinfoURL = o.UserinfoURL
+	res := &resolved{ep: ep, pkce: p.spec.pkce}
+	if p.spec.generic {
+		res.pkce = slices.Contains(doc.PKCE, "S256")
 	}
-	if o.RevokeURL != "" {
-		ep.RevokeURL = o.RevokeURL
+	// Advertised methods, in the kind's order of preference; none
+	// advertised means OpenID Connect's default, client_secret_basic.
+	if res.tokenAuth = pickAuth(doc.TokenAuth, p.spec.clientAuth()); res.tokenAuth == "" {
+		return nil, p.errorf(op, ErrProvider, "the issuer takes neither client_secret_basic nor client_secret_post")
+	}
+	revokeAuth := doc.RevokeAuth
+	if len(revokeAuth) == 0 {
+		revokeAuth = doc.TokenAuth
+	}
+	if res.revokeAuth = pickAuth(revokeAuth, p.spec.clientAuth()); res.revokeAuth == "" {
+		res.revokeAuth = res.tokenAuth
 	}
 	for _, f := range []struct{ name, v string }{
 		{"authorization_endpoint", ep.AuthURL}, {"token_endpoint", ep.TokenURL}, {"jwks_uri", ep.JWKSURL},
@@ -162,17 +202,23 @@ func (p *Provider) discover(ctx context.Context) (*resolved, error) {
 			*u = "" // optional endpoints: unusable means absent
 		}
 	}
-	// VerifierContext also takes the signing algorithms from the document.
-	v := op2.VerifierContext(p.keyContext(), p.verifierConfig())
-	return &resolved{ep: ep, verifier: v}, nil
+	if o.JWKSURL != "" {
+		cfg := p.verifierConfig()
+		cfg.SupportedSigningAlgs = doc.SigningAlgs
+		res.verifier = oidc.NewVerifier(ep.Issuer, oidc.NewRemoteKeySet(p.keyContext(), ep.JWKSURL), cfg)
+	} else {
+		// VerifierContext also takes the signing algorithms from the document.
+		res.verifier = op2.VerifierContext(p.keyContext(), p.verifierConfig())
+	}
+	return res, nil
 }
 
 // verifyIDToken checks the id_token's signature (JWKS), issuer, audience and
 // expiry (go-oidc), then the nonce, azp and at_hash, and maps its claims.
-func (p *Provider) verifyIDToken(ctx context.Context, res *resolved, t Tokens, nonce string) (Identity, error) {
+func (p *Provider) verifyIDToken(ctx context.Context, res *resolved, t Tokens, nonce string) (Identity, string, error) {
 	const op = "id_token"
 	if t.IDToken == "" {
-		return Identity{}, p.errorf(op, ErrProvider, "missing from token response")
+		return Identity{}, "", p.errorf(op, ErrProvider, "missing from token response")
 	}
 	vctx, cancel := p.clientContext(ctx)
 	defer cancel()
@@ -180,43 +226,43 @@ func (p *Provider) verifyIDToken(ctx context.Context, res *resolved, t Tokens, n
 	if err != nil {
 		var expired *oidc.TokenExpiredError
 		if errors.As(err, &expired) {
-			return Identity{}, p.errorf(op, ErrProvider, "expired")
+			return Identity{}, "", p.errorf(op, ErrProvider, "expired")
 		}
-		return Identity{}, p.fail(op, ErrProvider, err)
+		return Identity{}, "", p.fail(op, ErrProvider, err)
 	}
 	if subtle.ConstantTimeCompare([]byte(tok.Nonce), []byte(nonce)) != 1 {
-		return Identity{}, p.errorf(op, ErrProvider, "nonce mismatch")
+		return Identity{}, "", p.errorf(op, ErrProvider, "nonce mismatch")
 	}
 	if tok.AccessTokenHash != "" {
 		if err := tok.VerifyAccessToken(t.AccessToken); err != nil {
-			return Identity{}, p.errorf(op, ErrProvider, "at_hash mismatch")
+			return Identity{}, "", p.errorf(op, ErrProvider, "at_hash mismatch")
 		}
 	}
 	var raw json.RawMessage
 	if err := tok.Claims(&raw); err != nil {
-		return Identity{}, p.fail(op, ErrProvider, err)
+		return Identity{}, "", p.fail(op, ErrProvider, err)
 	}
 	var az struct {
 		AZP string `json:"azp"`
 		SID string `json:"sid"`
 	}
 	if err := json.Unmarshal(raw, &az); err != nil {
-		return Identity{}, p.errorf(op, ErrProvider, "bad azp or sid claim")
+		return Identity{}, "", p.errorf(op, ErrProvider, "bad azp or sid claim")
 	}
 	// OIDC Core 3.1.3.7: with several audiences the token must say it was
 	// issued to us; when it names a party, that must be us.
 	if (len(tok.Audience) > 1 && az.AZP == "") || (az.AZP != "" && az.AZP != p.opts.ClientID) {
-		return Identity{}, p.errorf(op, ErrProvider, "azp is not the client_id")
+		return Identity{}, "", p.errorf(op, ErrProvider, "azp is not the client_id")
 	}
-	id, err := p.spec.claims(raw)
+	id, sub, err := p.mapClaims(raw, false)
 	if err != nil {
-		return Identity{}, p.fail(op, ErrProvider, err)
+		return Identity{}, "", p.fail(op, ErrProvider, err)
 	}
-	if id.Subject != tok.Subject {
-		return Identity{}, p.errorf(op, ErrProvider, "sub mismatch")
+	if sub != tok.Subject {
+		return Identity{}, "", p.errorf(op, ErrProvider, "sub mismatch")
 	}
 	if len(az.SID) <= maxSIDLen {
 		id.SID = az.SID // an absurd one is dropped: back-channel logout by sub still works
 	}
-	return id, nil
+	return id, sub, nil
 }

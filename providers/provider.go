@@ -56,6 +56,9 @@ type Options struct {
 	// AdminKey (Kakao only) is the app's Admin key, which Kakao sends with
 	// its unlink callback (unlink.go). Zero: the callback is refused.
 	AdminKey string
+	// Claims (kind "oidc" only) names the claims the Identity is read
+	// from; zero fields: sub, email, email_verified, name, picture.
+	Claims Claims
 	// HTTPClient zero: &http.Client{Timeout: Timeout}.
 	HTTPClient *http.Client
 	// Timeout bounds each outbound call. Zero: DefaultTimeout.
@@ -96,6 +99,7 @@ type Provider struct {
 	now     func() time.Time
 	oidc    bool
 	scopes  []string
+	claims  Claims // generic OpenID Connect only, with defaults
 
 	// res is set in New, or by the first successful discovery.
 	mu       sync.Mutex
@@ -141,6 +145,7 @@ func New(o Options) (*Provider, error) {
 	if p.display == "" {
 		p.display = s.displayName
 	}
+	p.claims = o.Claims.withDefaults()
 	p.scopes = s.scopes
 	if len(o.Scopes) > 0 {
 		p.scopes = o.Scopes
@@ -173,6 +178,24 @@ func validate(s *spec, o Options) error {
 	}
 	if o.OIDC && !s.oidc && !s.optionalOIDC {
 		return errors.New("oidc: not supported by this provider")
+	}
+	if s.generic && o.Endpoints.Issuer == "" {
+		return errors.New("issuer: required for kind oidc (discovery at {issuer}/.well-known/openid-configuration)")
+	}
+	if !s.generic && !o.Claims.isZero() {
+		return errors.New("claims: only for kind oidc")
+	}
+	// Without discovery, an issuer other than the kind's own must come with
+	// every endpoint a token is sent to: the kind's real URLs would send
+	// another issuer's tokens to the real provider.
+	if e := o.Endpoints; !s.discovery && e.Issuer != "" && e.Issuer != s.defaults.Issuer {
+		for _, f := range []struct{ name, v string }{
+			{"auth_url", e.AuthURL}, {"token_url", e.TokenURL}, {"userinfo_url", e.UserinfoURL}, {"jwks_url", e.JWKSURL},
+		} {
+			if f.v == "" {
+				return fmt.Errorf("endpoints.%s: required with an issuer other than %s's (%s has no discovery here)", f.name, s.displayName, s.name)
+			}
+		}
 	}
 	if o.AdminKey != "" && s.name != "kakao" {
 		return errors.New("admin_key: kakao only")
@@ -222,7 +245,9 @@ func (p *Provider) Kind() string { return p.spec.name }
 func (p *Provider) DisplayName() string { return p.display }
 
 // SupportsPKCE reports whether AuthURL sends a PKCE S256 challenge.
-func (p *Provider) SupportsPKCE() bool { return p.spec.pkce }
+// For generic OpenID Connect it may: PKCE is used when the issuer
+// advertises S256.
+func (p *Provider) SupportsPKCE() bool { return p.spec.pkce || p.spec.generic }
 
 // IsOIDC reports whether Exchange verifies an id_token (and AuthURL sends a
 // nonce).
@@ -236,7 +261,7 @@ func (p *Provider) NewAuthRequest() AuthRequest {
 	if p.oidc {
 		a.Nonce = randomString()
 	}
-	if p.spec.pkce {
+	if p.SupportsPKCE() {
 		a.Verifier = oauth2.GenerateVerifier()
 	}
 	return a
@@ -262,7 +287,7 @@ func (p *Provider) AuthURLContext(ctx context.Context, a AuthRequest) (string, e
 	for _, kv := range p.spec.authParams {
 		opts = append(opts, oauth2.SetAuthURLParam(kv[0], kv[1]))
 	}
-	if p.spec.pkce && a.Verifier != "" {
+	if res.pkce && a.Verifier != "" {
 		opts = append(opts, oauth2.S256ChallengeOption(a.Verifier))
 	}
 	if p.oidc && a.Nonce != "" {
@@ -280,8 +305,9 @@ func (p *Provider) AuthURLContext(ctx context.Context, a AuthRequest) (string, e
 	return conf.AuthCodeURL(a.State, opts...), nil
 }
 
-// config is the x/oauth2 view of the provider. Secrets always go in the
-// form body: Kakao refuses HTTP Basic, Google and Naver accept the body.
+// config is the x/oauth2 view of the provider. Secrets go in the form body
+// (Kakao refuses HTTP Basic, Google and Naver accept the body) except for
+// an issuer that advertises client_secret_basic first (oidckind.go).
 func (p *Provider) config(res *resolved) *oauth2.Config {
 	return &oauth2.Config{
 		ClientID:     p.opts.ClientID,
@@ -289,7 +315,7 @@ func (p *Provider) config(res *resolved) *oauth2.Config {
 		Endpoint: oauth2.Endpoint{
 			AuthURL:   res.ep.AuthURL,
 			TokenURL:  res.ep.TokenURL,
-			AuthStyle: oauth2.AuthStyleInParams,
+			AuthStyle: authStyle(res.tokenAuth),
 		},
 		RedirectURL: p.opts.RedirectURL,
 		Scopes:      p.scopes,

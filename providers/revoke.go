@@ -29,7 +29,7 @@ func (p *Provider) Revoke(ctx context.Context, t Tokens) error {
 	if res.ep.RevokeURL == "" || p.spec.revoke == nil {
 		return nil
 	}
-	return p.spec.revoke(ctx, p, res.ep.RevokeURL, t)
+	return p.spec.revoke(ctx, p, res, t)
 }
 
 // postForm POSTs form (may be nil) with an optional Bearer token.

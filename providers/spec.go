@@ -50,13 +50,30 @@ type spec struct {
 	needUserinfo func(Identity) bool
 
 	// revoke ends the grant or the token; nil means nothing to call.
-	revoke func(ctx context.Context, p *Provider, revokeURL string, t Tokens) error
+	revoke func(ctx context.Context, p *Provider, res *resolved, t Tokens) error
+
+	// generic: the kind is driven by its issuer's discovery document
+	// (oidckind.go): Endpoints.Issuer is required, PKCE and client
+	// authentication follow what it advertises, Options.Claims applies.
+	generic bool
+	// auth is how the client authenticates at the token and revocation
+	// endpoints, or which it prefers of what an issuer advertises:
+	// authPost (zero) or authBasic.
+	auth string
+}
+
+func (s *spec) clientAuth() string {
+	if s.auth == "" {
+		return authPost
+	}
+	return s.auth
 }
 
 var specs = map[string]*spec{
 	"google": &google,
 	"naver":  &naver,
 	"kakao":  &kakao,
+	"oidc":   &oidcKind,
 }
 
 // tokenErr is what a token-endpoint error says, for spec.rejected.

@@ -84,8 +84,13 @@ type gatewayConfig struct {
 	instances []instance
 }
 
-// instance is one more provider instance: an id of its own and a kind.
-type instance struct{ id, kind, display string }
+// instance is one more provider instance: an id of its own and a kind. A
+// generic OpenID Connect instance is configured with its issuer alone, so
+// its endpoints, PKCE and client authentication come from discovery.
+type instance struct {
+	id, kind, display string
+	oidc              providertest.OIDCOptions
+}
 
 // clock is a settable clock shared by the gateway, the store and the fakes.
 type clock struct {
@@ -145,7 +150,7 @@ func newGateway(t testing.TB, cfg gatewayConfig) *gateway {
 		if f == nil {
 			var err error
 			f, err = providertest.Start(kind, providertest.Options{ClientID: id + "-client", ClientSecret: secret, Now: g.now.Now,
-				Users: cfg.users[kind]})
+				Users: cfg.users[kind], OIDC: in.oidc})
 			if err != nil {
 				t.Fatalf("start fake %s: %v", id, err)
 			}
@@ -153,6 +158,9 @@ func newGateway(t testing.TB, cfg gatewayConfig) *gateway {
 		}
 		g.fakes[id] = f
 		ep := f.Endpoints()
+		if kind == providertest.OIDC {
+			ep = providertest.Endpoints{Issuer: ep.Issuer}
+		}
 		p, err := providers.New(providers.Options{
 			Name:         id,
 			Kind:         kind,

@@ -34,6 +34,8 @@ func (f *Fake) authPath() string {
 		return "/o/oauth2/v2/auth"
 	case Naver:
 		return "/oauth2.0/authorize"
+	case OIDC:
+		return oidcPrefix + "/auth"
 	default:
 		return "/oauth/authorize"
 	}
@@ -46,13 +48,15 @@ func (f *Fake) parseAuthorize(v url.Values) (authRequest, *authFailure) {
 	if a.clientID != f.o.ClientID {
 		msg := map[string]string{Google: "Error 400: invalid_client — The OAuth client was not found.",
 			Naver: "등록되지 않은 애플리케이션입니다. (invalid client_id)",
-			Kakao: "KOE101: 앱 키가 올바르지 않습니다. (invalid client_id)"}[f.kind]
+			Kakao: "KOE101: 앱 키가 올바르지 않습니다. (invalid client_id)",
+			OIDC:  "Client not found."}[f.kind]
 		return a, &authFailure{pageMessage: msg}
 	}
 	if !validRedirectURI(a.redirectURI) {
 		msg := map[string]string{Google: "Error 400: redirect_uri_mismatch — redirect_uri must be an absolute http(s) URL.",
 			Naver: "redirect_uri가 올바르지 않습니다. (invalid redirect_uri)",
-			Kakao: "KOE006: 등록되지 않은 리다이렉트 URI입니다. (invalid redirect_uri)"}[f.kind]
+			Kakao: "KOE006: 등록되지 않은 리다이렉트 URI입니다. (invalid redirect_uri)",
+			OIDC:  "Invalid parameter: redirect_uri"}[f.kind]
 		return a, &authFailure{pageMessage: msg}
 	}
 	if f.kind == Naver && a.state == "" {
@@ -73,6 +77,17 @@ func (f *Fake) parseAuthorize(v url.Values) (authRequest, *authFailure) {
 				desc: "Missing required parameter: scope"}
 		}
 		a.offline = v.Get("access_type") == "offline"
+	}
+	if f.kind == OIDC {
+		if !hasScope(a.scope, "openid") {
+			return a, &authFailure{redirect: true, code: "invalid_scope", desc: "openid scope is required"}
+		}
+		if !f.o.OIDC.PKCE {
+			return a, nil // an issuer without PKCE ignores its parameters
+		}
+		if v.Get("code_challenge") == "" {
+			return a, &authFailure{redirect: true, code: "invalid_request", desc: "Missing parameter: code_challenge_method"}
+		}
 	}
 	if a.challenge = v.Get("code_challenge"); a.challenge != "" {
 		a.method = v.Get("code_challenge_method")

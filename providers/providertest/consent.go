@@ -90,6 +90,10 @@ func (f *Fake) page() consentPage {
 		return consentPage{Kind: Google, Lang: "en", Title: "Sign in - Google Accounts (fake)",
 			Brand: "Google (fake)", Heading: "Choose an account", Allow: "Allow", Cancel: "Cancel",
 			ErrorTitle: "Access blocked: authorization error"}
+	case OIDC:
+		return consentPage{Kind: OIDC, Lang: "en", Title: "Sign in to corp (fake OpenID Connect)",
+			Brand: "Corp SSO (fake)", Heading: "Sign in to your account", Allow: "Sign In", Cancel: "Cancel",
+			ErrorTitle: "We are sorry..."}
 	case Naver:
 		return consentPage{Kind: Naver, Lang: "ko", Title: "네이버 로그인 (fake)",
 			Brand: "NAVER (fake)", Heading: "네이버 아이디로 로그인", Allow: "동의하고 계속하기", Cancel: "취소",

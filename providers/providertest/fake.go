@@ -76,6 +76,8 @@ type Options struct {
 	// (Google itself has neither): end_session_endpoint at /logout, a sid in
 	// every id_token (logout.go). Kakao's account logout is always there.
 	Logout bool
+	// OIDC shapes the generic OpenID Connect fake (kind "oidc", oidc.go).
+	OIDC OIDCOptions
 }
 
 // Endpoints are the fake's URLs, with the field names of
@@ -195,6 +197,12 @@ func newFake(kind string, o Options) (*Fake, error) {
 	case Kakao:
 		f.codeTTL = 10 * time.Minute
 		f.setDefaultTTL(21599 * time.Second)
+	case OIDC:
+		f.codeTTL = time.Minute // Keycloak's default
+		f.setDefaultTTL(300 * time.Second)
+		if m := o.OIDC.ClientAuth; m != "" && m != "client_secret_basic" && m != "client_secret_post" {
+			return nil, fmt.Errorf("providertest: OIDC.ClientAuth %q", m)
+		}
 	default:
 		return nil, fmt.Errorf("providertest: unknown kind %q", kind)
 	}
@@ -269,6 +277,14 @@ func (f *Fake) Endpoints() Endpoints {
 	case Naver:
 		return Endpoints{AuthURL: b + "/oauth2.0/authorize", TokenURL: b + "/oauth2.0/token",
 			UserinfoURL: b + "/v1/nid/me", RevokeURL: b + "/oauth2.0/revoke"}
+	case OIDC:
+		e := Endpoints{AuthURL: b + oidcPrefix + "/auth", TokenURL: b + oidcPrefix + "/token",
+			UserinfoURL: b + oidcPrefix + "/userinfo", Issuer: b, JWKSURL: b + oidcPrefix + "/certs",
+			RevokeURL: b + oidcPrefix + "/revoke"}
+		if f.o.Logout {
+			e.EndSessionURL = b + endSessionPath
+		}
+		return e
 	default:
 		return Endpoints{AuthURL: b + "/oauth/authorize", TokenURL: b + "/oauth/token",
 			UserinfoURL: b + "/v2/user/me", Issuer: b, JWKSURL: b + "/.well-known/jwks.json", RevokeURL: b + "/v1/user/logout",
@@ -307,6 +323,8 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.serveGoogle(w, r, p)
 	case Naver:
 		f.serveNaver(w, r, p)
+	case OIDC:
+		f.serveOIDC(w, r, p)
 	default:
 		f.serveKakao(w, r, p)
 	}

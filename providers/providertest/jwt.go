@@ -118,6 +118,7 @@ type discovery struct {
 	IDTokenSigningAlgs     []string `json:"id_token_signing_alg_values_supported"`
 	Scopes                 []string `json:"scopes_supported,omitempty"`
 	TokenEndpointAuth      []string `json:"token_endpoint_auth_methods_supported"`
+	RevocationEndpointAuth []string `json:"revocation_endpoint_auth_methods_supported,omitempty"`
 	Claims                 []string `json:"claims_supported"`
 	CodeChallengeMethods   []string `json:"code_challenge_methods_supported"`
 	GrantTypes             []string `json:"grant_types_supported"`
@@ -139,6 +140,9 @@ func (f *Fake) discovery() discovery {
 		SubjectTypes:          []string{"public"},
 		IDTokenSigningAlgs:    []string{"RS256"},
 		GrantTypes:            []string{"authorization_code", "refresh_token"},
+	}
+	if f.kind == OIDC {
+		return f.oidcDiscovery(d)
 	}
 	if f.kind == Google {
 		d.UserinfoEndpoint = e.UserinfoURL

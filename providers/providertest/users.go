@@ -31,6 +31,16 @@ func DefaultUsers(kind string) []User {
 				Name: "김철수", Label: "김철수 (unverified e-mail)"},
 			{ID: "108642097531086420975", Name: "이영희", Label: "이영희 (no e-mail)"},
 		}
+	case OIDC:
+		// Keycloak's subjects are UUIDs.
+		return []User{
+			{ID: "2f0e9c64-3b1a-4c8e-9d52-7a1f6b3e8c01", Email: "hong.gildong@corp.example", EmailVerified: true,
+				Name: "홍길동", Nickname: "gildong", Label: "홍길동 (hong.gildong@corp.example)"},
+			{ID: "8b7d1e2a-5c4f-4a3b-b1e9-0d6c2f7a9e45", Email: "chulsoo@corp.example", EmailVerified: false,
+				Name: "김철수", Nickname: "chulsoo", Label: "김철수 (unverified e-mail)"},
+			{ID: "c3a9f1d8-7e62-4b05-a4d7-19e8b5c0f236", Name: "Alice Kim", Nickname: "alice",
+				Label: "Alice Kim (no e-mail)"},
+		}
 	case Naver:
 		return []User{
 			{ID: "K6o2WIMbuK3qT0Zq8pXz1JdFHaRr7eDUj4n5LsQcBvY", Email: "gildong@naver.com",
