@@ -6,7 +6,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"slices"
 
 	"github.com/socialgate/socialgate/providers"
@@ -21,7 +20,7 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("provider")
 	p, ok := s.providers[name]
 	if !ok {
-		return errorf(http.StatusNotFound, "unknown_provider", nil)
+		return errorf(http.StatusNotFound, errUnknownProvider, nil)
 	}
 	ctx := r.Context()
 	q := r.URL.Query()
@@ -31,17 +30,21 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) error {
 	if errors.Is(err, session.ErrUnavailable) {
 		return storeError(err)
 	}
-	retry := "/oauth2/sign_in"
+	// Every way back keeps the deep link: the one of this state, else the
+	// one of the last login this browser started (state unknown or expired).
+	var retry string
 	if st != nil {
-		retry = "/oauth2/sign_in?" + url.Values{"rd": {st.Redirect}}.Encode()
+		retry = s.retryURL(st.Redirect)
+	} else {
+		retry = s.retryURL(s.rememberedRD(r))
 	}
 
 	if e := q.Get("error"); e != "" {
 		// The provider said no. access_denied is the person pressing
 		// "cancel": a 403 page with a way back, not an error of ours.
-		result, status, msg := "denied", http.StatusForbidden, "consent_denied"
+		result, status, msg := "denied", http.StatusForbidden, errConsentDenied
 		if e != "access_denied" && e != "consent_required" && e != "login_required" {
-			result, status, msg = "provider_error", http.StatusBadGateway, "provider_failed"
+			result, status, msg = "provider_error", http.StatusBadGateway, errProviderFailed
 		}
 		s.metrics.logins.WithLabelValues(name, result).Inc()
 		he := errorf(status, msg, errors.New("provider returned error "+sanitizeCode(e)))
@@ -50,13 +53,13 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err != nil {
 		s.metrics.logins.WithLabelValues(name, "bad_state").Inc()
-		he := errorf(http.StatusBadRequest, "state_invalid", err)
+		he := errorf(http.StatusBadRequest, errStateInvalid, err)
 		he.retry = retry
 		return he
 	}
 	code := q.Get("code")
 	if code == "" {
-		he := errorf(http.StatusBadRequest, "bad_request", errors.New("callback without code"))
+		he := errorf(http.StatusBadRequest, errBadRequest, errors.New("callback without code"))
 		he.retry = retry
 		return he
 	}
@@ -69,9 +72,9 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) error {
 		Verifier: st.Verifier,
 	})
 	if err != nil {
-		status, msg, result := http.StatusBadGateway, "provider_failed", "provider_error"
+		status, msg, result := http.StatusBadGateway, errProviderFailed, "provider_error"
 		if errors.Is(err, providers.ErrCodeRejected) {
-			status, msg, result = http.StatusBadRequest, "code_rejected", "code_rejected"
+			status, msg, result = http.StatusBadRequest, errCodeRejected, "code_rejected"
 		}
 		s.metrics.logins.WithLabelValues(name, result).Inc()
 		he := errorf(status, msg, err)

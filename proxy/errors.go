@@ -21,21 +21,21 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 // The wrapped cause is logged, never shown.
 type httpError struct {
 	status int
-	msg    string // a key into the page messages (see pages.go)
+	msg    errKey // what the person and the API client are told (messages.go)
 	err    error  // the cause, for the log; may be nil
 	retry  string // optional "try again" link shown on the page
 }
 
 func (e *httpError) Error() string {
 	if e.err != nil {
-		return e.msg + ": " + e.err.Error()
+		return string(e.msg) + ": " + e.err.Error()
 	}
-	return e.msg
+	return string(e.msg)
 }
 
 func (e *httpError) Unwrap() error { return e.err }
 
-func errorf(status int, msg string, cause error) *httpError {
+func errorf(status int, msg errKey, cause error) *httpError {
 	return &httpError{status: status, msg: msg, err: cause}
 }
 
@@ -102,7 +102,7 @@ func (s *Server) handle(h handlerFunc) http.Handler {
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var he *httpError
 	if !errors.As(err, &he) {
-		he = &httpError{status: http.StatusInternalServerError, msg: "internal", err: err}
+		he = &httpError{status: http.StatusInternalServerError, msg: errInternal, err: err}
 	}
 	level := slog.LevelInfo
 	if he.status >= 500 {
@@ -113,7 +113,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		slog.String("method", r.Method),
 		slog.String("path", r.URL.Path),
 		slog.Int("status", he.status),
-		slog.String("reason", he.msg),
+		slog.String("reason", string(he.msg)),
 		slog.Any("error", he.err),
 	)
 	if wantsHTML(r) {
@@ -121,8 +121,8 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	writeJSON(w, he.status, map[string]string{
-		"error":      he.msg,
-		"message":    s.pages.text(langFor(r), "err_"+he.msg),
+		"error":      string(he.msg),
+		"message":    text(langFor(r), "err_"+string(he.msg)),
 		"request_id": requestID(r.Context()),
 	})
 }

@@ -78,6 +78,8 @@ type Options struct {
 	// granted the app, so the user's other sessions end at their next
 	// refresh too. Zero: the tokens are left to expire.
 	RevokeProviderTokens bool
+	// UI is how the gateway's own pages look (app name, logo, templates).
+	UI UIOptions
 
 	// StreamWriteTimeout bounds each write to the client of a proxied
 	// stream (server-sent events, a response of unknown length) and of an
@@ -168,8 +170,8 @@ func New(opts Options) (*Server, error) {
 	if s.redirects, err = newRedirectPolicy(pub, s.policy.upstreamHosts(), opts.AllowedHosts); err != nil {
 		return nil, fmt.Errorf("proxy: redirects: %w", err)
 	}
-	if s.pages, err = newPages(); err != nil {
-		return nil, fmt.Errorf("proxy: pages: %w", err)
+	if s.pages, err = newPages(opts.UI); err != nil {
+		return nil, fmt.Errorf("proxy: ui: %w", err)
 	}
 	var seed [6]byte
 	_, _ = rand.Read(seed[:])
@@ -194,7 +196,7 @@ func (s *Server) routes() *http.ServeMux {
 	m.Handle("POST /oauth2/sign_out", s.handle(s.signOut))
 	m.Handle("GET /oauth2/userinfo", s.handle(s.userinfo))
 	m.Handle("GET /oauth2/auth", s.handle(s.forwardAuth))
-	m.HandleFunc("GET /oauth2/static/style.css", s.pages.serveCSS)
+	m.HandleFunc("GET /oauth2/static/{file}", s.pages.serveStatic)
 	m.Handle("/oauth2/", s.handle(func(http.ResponseWriter, *http.Request) error {
 		return errorf(http.StatusNotFound, "not_found", nil)
 	}))

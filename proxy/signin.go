@@ -2,14 +2,11 @@ package proxy
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"slices"
 	"time"
 
-	"github.com/socialgate/socialgate/providers"
 	"github.com/socialgate/socialgate/session"
 )
 
@@ -17,39 +14,20 @@ import (
 // after it, single use either way.
 const loginStateTTL = 10 * time.Minute
 
-type providerButton struct {
-	Name, Label, Href string
-}
-
-type signInPage struct {
-	Lang           lang
-	Providers      []providerButton
-	LangKO, LangEN string
-}
-
 // signIn shows one button per provider. The rd it passes on is validated
-// here and again at start; an unacceptable rd becomes "/".
+// here and again at start; an unacceptable rd becomes "/". A browser that
+// is signed in already goes on to rd: the sign-in page is never a dead end
+// for someone who has nothing left to do there.
 func (s *Server) signIn(w http.ResponseWriter, r *http.Request) error {
 	rd := s.safeRedirect(r.URL.Query().Get("rd"))
-	l := langFor(r)
-	page := signInPage{Lang: l}
-	for _, p := range s.order {
-		// A kind's own wording ("네이버 아이디로 로그인") unless the instance
-		// was given a display name of its own.
-		key := "signin_" + p.Kind()
-		label := s.pages.text(l, key)
-		if label == key || p.DisplayName() != providers.KindDisplayName(p.Kind()) {
-			label = fmt.Sprintf(s.pages.text(l, "signin_other"), p.DisplayName())
-		}
-		q := url.Values{"rd": {rd}}
-		page.Providers = append(page.Providers, providerButton{
-			Name:  p.Name(),
-			Label: label,
-			Href:  "/oauth2/start/" + url.PathEscape(p.Name()) + "?" + q.Encode(),
-		})
+	if sess, err := s.currentSession(r); err == nil && sess != nil {
+		redirectTo(w, rd, http.StatusFound)
+		return nil
 	}
-	page.LangKO = "/oauth2/sign_in?" + url.Values{"rd": {rd}, "lang": {"ko"}}.Encode()
-	page.LangEN = "/oauth2/sign_in?" + url.Values{"rd": {rd}, "lang": {"en"}}.Encode()
+	// A store outage is not a reason to hide the buttons: the page is
+	// shown, and the login itself fails closed if the store is still down.
+	page := s.signInPage(r, rd)
+	page.Notice = s.takeFlash(w, r)
 	return s.pages.render(w, http.StatusOK, "signin.html", page)
 }
 
@@ -68,11 +46,13 @@ func (s *Server) safeRedirect(rd string) string {
 // the validated rd server-side under a fresh state, binds the state to this
 // browser with the login cookie, and sends the browser to the provider.
 func (s *Server) start(w http.ResponseWriter, r *http.Request) error {
+	rd := r.URL.Query().Get("rd")
 	p, ok := s.providers[r.PathValue("provider")]
 	if !ok {
-		return errorf(http.StatusNotFound, "unknown_provider", nil)
+		he := errorf(http.StatusNotFound, errUnknownProvider, nil)
+		he.retry = s.retryURL(s.safeRedirect(rd))
+		return he
 	}
-	rd := r.URL.Query().Get("rd")
 	target := s.safeRedirect(rd)
 	if rd != "" && target == "/" && rd != "/" {
 		s.log.LogAttrs(r.Context(), slog.LevelWarn, "redirect refused",
@@ -85,7 +65,9 @@ func (s *Server) start(w http.ResponseWriter, r *http.Request) error {
 	authURL, err := p.AuthURLContext(pctx, a)
 	cancel()
 	if err != nil {
-		return errorf(http.StatusBadGateway, "provider_failed", err)
+		he := errorf(http.StatusBadGateway, errProviderFailed, err)
+		he.retry = s.retryURL(target)
+		return he
 	}
 	st := &session.LoginState{
 		Provider:  p.Name(),
@@ -107,6 +89,7 @@ func (s *Server) start(w http.ResponseWriter, r *http.Request) error {
 		pending = slices.Clone(pending[n:])
 	}
 	s.cookies.WriteLogin(w, pending)
+	s.rememberRD(w, target)
 	s.metrics.logins.WithLabelValues(p.Name(), "started").Inc()
 	redirectTo(w, authURL, http.StatusFound)
 	return nil
@@ -115,5 +98,5 @@ func (s *Server) start(w http.ResponseWriter, r *http.Request) error {
 // storeError maps a store failure to 503: fail closed, never let anyone in
 // because the store is down.
 func storeError(err error) error {
-	return errorf(http.StatusServiceUnavailable, "store_unavailable", err)
+	return errorf(http.StatusServiceUnavailable, errStoreUnavailable, err)
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
 
 	"github.com/socialgate/socialgate/providers"
 	"github.com/socialgate/socialgate/session"
@@ -20,13 +21,15 @@ type signOutPage struct {
 	User, Name, Email  string
 	Provider, CSRF, RD string
 	Cancel             string
+	// SignIn is the sign-in page for RD (shown when not signed in).
+	SignIn string
 }
 
 // signOutPage confirms before signing out: a GET must never end a session
 // (a link or <img> on another site could otherwise sign people out).
 func (s *Server) signOutPage(w http.ResponseWriter, r *http.Request) error {
 	rd := s.safeRedirect(r.URL.Query().Get("rd"))
-	page := signOutPage{Lang: langFor(r), RD: rd, Cancel: rd}
+	page := signOutPage{Lang: langFor(r), RD: rd, Cancel: rd, SignIn: s.retryURL(rd)}
 	sess, err := s.currentSession(r)
 	if err != nil {
 		return err
@@ -47,7 +50,7 @@ func (s *Server) signOutPage(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) signOut(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	if err := r.ParseForm(); err != nil {
-		return errorf(http.StatusBadRequest, "bad_request", err)
+		return errorf(http.StatusBadRequest, errBadRequest, err)
 	}
 	sess, err := s.currentSession(r)
 	if err != nil {
@@ -56,8 +59,11 @@ func (s *Server) signOut(w http.ResponseWriter, r *http.Request) error {
 	if sess != nil {
 		token := r.PostForm.Get("csrf")
 		if sess.CSRF == "" || subtle.ConstantTimeCompare([]byte(token), []byte(sess.CSRF)) != 1 {
-			he := errorf(http.StatusForbidden, "csrf", errors.New("sign-out csrf token mismatch"))
+			he := errorf(http.StatusForbidden, errCSRF, errors.New("sign-out csrf token mismatch"))
 			he.retry = "/oauth2/sign_out"
+			if rd := s.safeRedirect(r.PostForm.Get("rd")); rd != "/" {
+				he.retry += "?" + url.Values{"rd": {rd}}.Encode()
+			}
 			return he
 		}
 		ctx := r.Context()
@@ -86,6 +92,7 @@ func (s *Server) signOut(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	s.cookies.ClearSession(w)
+	s.setFlash(w, "signed_out")
 	rd := s.safeRedirect(r.PostForm.Get("rd"))
 	if rd == "/" && r.PostForm.Get("rd") == "" {
 		rd = "/oauth2/sign_in"

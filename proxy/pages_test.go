@@ -1,0 +1,189 @@
+package proxy
+
+import (
+	"bytes"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestErrorKeysHaveText: every error key has its message in both
+// languages, and so does every key a handler passes to errorf (including
+// the ones spelled as string literals).
+func TestErrorKeysHaveText(t *testing.T) {
+	keys := map[string]bool{}
+	for _, k := range errorKeys {
+		keys[string(k)] = true
+	}
+	files, _ := filepath.Glob("*.go")
+	lit := regexp.MustCompile(`errorf\([^,]+,\s*"([a-z_]+)"`)
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range lit.FindAllSubmatch(src, -1) {
+			keys[string(m[1])] = true
+		}
+	}
+	for k := range keys {
+		for _, l := range []lang{langKO, langEN} {
+			if m := messages["err_"+k]; m[l] == "" {
+				t.Errorf("error key %q has no %s message", k, l)
+			}
+			if m, ok := messages["title_"+k]; ok && m[l] == "" {
+				t.Errorf("error key %q has a title without %s", k, l)
+			}
+		}
+	}
+	for k, m := range messages {
+		if m[langKO] == "" || m[langEN] == "" {
+			t.Errorf("message %q lacks a language: %v", k, m)
+		}
+	}
+}
+
+// TestContrast checks the stylesheet's text colours against their
+// backgrounds for WCAG AA (4.5:1). Naver's label is white on Naver green
+// as its guideline requires (2.3:1); WCAG exempts logotypes and brand
+// artwork, and the test records that exemption instead of hiding it.
+func TestContrast(t *testing.T) {
+	css, err := templateFS.ReadFile("templates/style.css")
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{}
+	for _, m := range regexp.MustCompile(`--([a-z-]+):\s*([^;]+);`).FindAllSubmatch(css, -1) {
+		vars[string(m[1])] = strings.TrimSpace(string(m[2]))
+	}
+	pairs := []struct {
+		fg, bg string
+		min    float64
+	}{
+		{"ink", "card", 4.5}, {"muted", "card", 4.5}, {"ink", "page", 4.5}, {"muted", "page", 4.5},
+		{"on-primary", "primary", 4.5}, {"notice-ink", "notice-bg", 4.5}, {"inapp-ink", "inapp-bg", 4.5},
+		{"kakao-ink", "kakao", 4.5}, {"google-ink", "google", 4.5},
+		{"google-line", "google", 3}, // non-text: the button's outline (WCAG 1.4.11)
+		{"focus", "card", 3}, {"focus", "page", 3},
+		{"naver-ink", "naver", 2}, // brand exemption, see above
+	}
+	for _, p := range pairs {
+		bg := parseColor(t, vars[p.bg], [3]float64{1, 1, 1})
+		fg := parseColor(t, vars[p.fg], bg)
+		if r := contrast(fg, bg); r < p.min {
+			t.Errorf("--%s on --%s: %.2f:1, want at least %.1f:1", p.fg, p.bg, r, p.min)
+		}
+	}
+}
+
+// parseColor reads #rrggbb or rgba(r,g,b,a), blending alpha over bg.
+func parseColor(t *testing.T, s string, bg [3]float64) [3]float64 {
+	t.Helper()
+	var c [3]float64
+	switch {
+	case strings.HasPrefix(s, "#") && len(s) == 7:
+		for i := range 3 {
+			v, err := strconv.ParseUint(s[1+2*i:3+2*i], 16, 8)
+			if err != nil {
+				t.Fatalf("colour %q: %v", s, err)
+			}
+			c[i] = float64(v) / 255
+		}
+	case strings.HasPrefix(s, "rgba("):
+		parts := strings.Split(strings.TrimSuffix(strings.TrimPrefix(s, "rgba("), ")"), ",")
+		if len(parts) != 4 {
+			t.Fatalf("colour %q", s)
+		}
+		a, _ := strconv.ParseFloat(strings.TrimSpace(parts[3]), 64)
+		for i := range 3 {
+			v, _ := strconv.ParseFloat(strings.TrimSpace(parts[i]), 64)
+			c[i] = a*v/255 + (1-a)*bg[i]
+		}
+	default:
+		t.Fatalf("colour %q: not #rrggbb or rgba()", s)
+	}
+	return c
+}
+
+func contrast(a, b [3]float64) float64 {
+	lum := func(c [3]float64) float64 {
+		var l [3]float64
+		for i, v := range c {
+			if v <= 0.03928 {
+				l[i] = v / 12.92
+			} else {
+				l[i] = math.Pow((v+0.055)/1.055, 2.4)
+			}
+		}
+		return 0.2126*l[0] + 0.7152*l[1] + 0.0722*l[2]
+	}
+	la, lb := lum(a), lum(b)
+	if la < lb {
+		la, lb = lb, la
+	}
+	return (la + 0.05) / (lb + 0.05)
+}
+
+func TestCustomTemplates(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("signin.html", `{{template "head" .}}<title>{{.Title}}</title>{{template "top" .}}<h1 class="team">{{.Title}} · 우리 팀</h1>
+{{range .Providers}}<a href="{{.Href}}">{{.Label}}</a>{{end}}{{template "foot" .}}`)
+	write("style.css", `body{background:#000}`)
+	write(".swp", `ignored`)
+	p, err := newPages(UIOptions{AppName: "사내 위키", TemplatesDir: dir})
+	if err != nil {
+		t.Fatalf("newPages: %v", err)
+	}
+	var buf bytes.Buffer
+	page := samplePages(langKO)["signin.html"].(signInPage)
+	page.Title = "사내 위키에 로그인"
+	if err := p.tmpl.ExecuteTemplate(&buf, "signin.html", page); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), `<h1 class="team">사내 위키에 로그인 · 우리 팀</h1>`) ||
+		!strings.Contains(buf.String(), `href="/oauth2/start/kakao?rd=%2F"`) {
+		t.Errorf("custom template not used:\n%s", buf.String())
+	}
+	if string(p.css) != `body{background:#000}` {
+		t.Errorf("custom style.css not used: %q", p.css)
+	}
+	// The pages the team did not replace are the built-in ones.
+	buf.Reset()
+	if err := p.tmpl.ExecuteTemplate(&buf, "error.html", samplePages(langEN)["error.html"]); err != nil ||
+		!strings.Contains(buf.String(), "Sign-in cancelled") {
+		t.Errorf("built-in error page: %v\n%s", err, buf.String())
+	}
+
+	bad := []struct{ name, file, body, want string }{
+		{"syntax", "signin.html", `{{if .Title}}`, "signin.html"},
+		{"unknown field", "error.html", `{{.NoSuchField}}`, "NoSuchField"},
+		{"unknown function", "signout.html", `{{nosuch .Lang}}`, "nosuch"},
+		{"unknown name", "sigin.html", `x`, "not a template name"},
+	}
+	for _, tt := range bad {
+		d := t.TempDir()
+		if err := os.WriteFile(filepath.Join(d, tt.file), []byte(tt.body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		err := CheckTemplates(d)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: CheckTemplates = %v, want an error naming %q", tt.name, err, tt.want)
+		}
+	}
+	if err := CheckTemplates(filepath.Join(dir, "missing")); err == nil {
+		t.Error("a missing directory was accepted")
+	}
+}

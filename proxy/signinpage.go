@@ -1,0 +1,129 @@
+package proxy
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"github.com/socialgate/socialgate/providers"
+)
+
+// The data each page template receives. docs/TEMPLATES.md documents these
+// fields for teams that write their own templates (ui.templates_dir);
+// renaming one breaks their templates, so add fields, do not rename.
+
+// signInPage is the data of signin.html.
+type signInPage struct {
+	Lang lang
+	// Title is "Sign in", or "Sign in to {app}" with ui.app_name.
+	Title string
+	// Notice is a message key to show above the buttons ("signed_out"),
+	// or "".
+	Notice    string
+	Providers []providerButton
+	// InApp is set inside an in-app browser (KakaoTalk, Naver, LINE,
+	// Instagram, Facebook).
+	InApp *inAppView
+	// LangKO and LangEN are this page in the other language.
+	LangKO, LangEN string
+}
+
+// providerButton is one sign-in button.
+type providerButton struct {
+	// ID is the provider instance ("google", "corp"); Kind its kind.
+	ID, Kind string
+	// Style is "google", "naver" or "kakao" for the brands' own buttons,
+	// "generic" for every other kind.
+	Style string
+	Label string
+	// Href starts the login; "" when the button cannot be used here
+	// (Google inside an in-app browser without a way out).
+	Href string
+	// External is set when Href leaves the in-app browser first.
+	External bool
+}
+
+// inAppView is what the sign-in page says inside an in-app browser.
+type inAppView struct {
+	App, Name string // "kakaotalk", "카카오톡"
+	// Reopen opens this page in the system browser; "" when the app has
+	// no way out and the page offers CopyURL instead.
+	Reopen  string
+	CopyURL string
+}
+
+// brandStyles are the provider kinds whose brand guidelines define the
+// button (colours, symbol and label).
+var brandStyles = map[string]bool{"google": true, "naver": true, "kakao": true}
+
+// signInPage builds the sign-in page for rd (already validated).
+func (s *Server) signInPage(r *http.Request, rd string) signInPage {
+	l := langFor(r)
+	page := signInPage{Lang: l, Title: text(l, "signin_title")}
+	if s.pages.appName != "" {
+		page.Title = fmt.Sprintf(text(l, "signin_title_app"), s.pages.appName)
+	}
+	app := detectInApp(r.UserAgent())
+	if app.App != "" {
+		self := s.signInURL(rd)
+		page.InApp = &inAppView{App: app.App, Name: inAppNames[app.App][l],
+			Reopen: app.reopenLink(self), CopyURL: self}
+	}
+	for _, p := range s.order {
+		kind := p.Kind()
+		b := providerButton{ID: p.Name(), Kind: kind, Style: "generic"}
+		if brandStyles[kind] {
+			b.Style = kind
+			b.Label = text(l, "signin_"+kind)
+			if p.DisplayName() != providers.KindDisplayName(kind) {
+				// Two instances of one brand must be told apart.
+				b.Label = fmt.Sprintf(text(l, "signin_other"), p.DisplayName())
+			}
+		} else {
+			b.Label = fmt.Sprintf(text(l, "signin_other"), p.DisplayName())
+		}
+		start := "/oauth2/start/" + url.PathEscape(p.Name()) + "?" + url.Values{"rd": {rd}}.Encode()
+		b.Href = start
+		if page.InApp != nil && kind == "google" {
+			// Google answers 403 disallowed_useragent in webviews: its
+			// button leaves the webview first, or is not a link at all.
+			b.Href = app.reopenLink(s.publicURL("", nil) + start)
+			b.External = b.Href != ""
+		}
+		page.Providers = append(page.Providers, b)
+	}
+	page.LangKO = "/oauth2/sign_in?" + url.Values{"rd": {rd}, "lang": {"ko"}}.Encode()
+	page.LangEN = "/oauth2/sign_in?" + url.Values{"rd": {rd}, "lang": {"en"}}.Encode()
+	return page
+}
+
+// retryURL is the sign-in page for rd: every "try again" keeps the deep
+// link the person was on their way to.
+func (s *Server) retryURL(rd string) string {
+	if rd == "" || rd == "/" {
+		return "/oauth2/sign_in"
+	}
+	return "/oauth2/sign_in?" + url.Values{"rd": {rd}}.Encode()
+}
+
+// samplePages is data for every built-in page, for trying custom
+// templates before they meet a user.
+func samplePages(l lang) map[string]any {
+	btn := func(id, style string) providerButton {
+		return providerButton{ID: id, Kind: id, Style: style, Label: text(l, "signin_"+id),
+			Href: "/oauth2/start/" + id + "?rd=%2F"}
+	}
+	return map[string]any{
+		"signin.html": signInPage{Lang: l, Title: text(l, "signin_title"), Notice: "signed_out",
+			Providers: []providerButton{btn("kakao", "kakao"), btn("naver", "naver"), btn("google", "google"),
+				{ID: "corp", Kind: "oidc", Style: "generic", Label: "Sign in with Corp", Href: "/oauth2/start/corp"}},
+			InApp: &inAppView{App: "kakaotalk", Name: "KakaoTalk",
+				Reopen: "kakaotalk://web/openExternal?url=https%3A%2F%2Fgate.example.com%2F", CopyURL: "https://gate.example.com/"},
+			LangKO: "/oauth2/sign_in?lang=ko", LangEN: "/oauth2/sign_in?lang=en"},
+		"signout.html": signOutPage{Lang: l, User: "kakao:1", Name: "홍길동", Email: "gildong@example.com",
+			Provider: "kakao", CSRF: "x", RD: "/", Cancel: "/"},
+		"error.html": errorPage{Lang: l, Status: 403, Key: string(errConsentDenied), Title: errorTitle(l, errConsentDenied),
+			Message: text(l, "err_consent_denied"), RequestID: "r-1", Retry: "/oauth2/sign_in", Home: "/",
+			SwitchAccount: "/oauth2/sign_out"},
+	}
+}
