@@ -23,6 +23,7 @@ package config
 import (
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/netip"
 	"os"
@@ -44,8 +45,12 @@ type Config struct {
 	Upstreams []Upstream
 	Log       Log
 	Accounts  Accounts
+	UI        UI
 
 	warnings []Problem
+	// lines are the keys' lines, for ProblemAt.
+	lines map[string]int
+	file  string
 }
 
 // Server is how the gateway listens and how browsers reach it.
@@ -185,6 +190,10 @@ type Provider struct {
 	// AdminKey (kakao only) is the app's Admin key; it verifies Kakao's
 	// unlink callback at /oauth2/unlink/kakao.
 	AdminKey string
+	// AutoLogin (kakao only): inside KakaoTalk's in-app browser the sign-in
+	// page first tries Kakao with prompt=none, and shows the buttons only
+	// when Kakao answers login_required or consent_required.
+	AutoLogin bool
 }
 
 // Endpoints override a provider's real URLs; an empty field keeps the real one.
@@ -280,6 +289,14 @@ func (c *Config) Warnings() []Problem {
 	return slices.Clone(c.warnings)
 }
 
+// ProblemAt is a Problem with key path at that key's line, for what is
+// checked outside this package: the gateway's templates and logo, which
+// only the proxy can judge, are reported like every other problem.
+func (c *Config) ProblemAt(path, msg string) Problem {
+	d := &decoder{lines: c.lines}
+	return Problem{File: c.file, Line: d.line(path), Path: path, Msg: msg}
+}
+
 // Load reads and parses the file at path, expanding variables from the
 // process environment. When the file is invalid the error is a Problems;
 // when it cannot be read at all, the error wraps the os error instead.
@@ -314,5 +331,6 @@ func Parse(file string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 	}
 	c.warnings = d.warnings(&c)
 	sortByLine(c.warnings)
+	c.lines, c.file = maps.Clone(d.lines), file
 	return &c, nil
 }

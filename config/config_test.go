@@ -115,7 +115,7 @@ func TestDefaults(t *testing.T) {
 		}},
 		Log: Log{Level: slog.LevelInfo},
 	}
-	c.warnings = nil
+	c.warnings, c.lines, c.file = nil, nil, ""
 	if !reflect.DeepEqual(*c, want) {
 		t.Errorf("defaults:\ngot  %+v\nwant %+v", *c, want)
 	}

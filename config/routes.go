@@ -60,6 +60,9 @@ func (d *decoder) validateProviders(c *Config) {
 		if p.TrustEmail && p.Kind != "naver" {
 			d.errorf(base+".trust_email", "only applies to naver (the other providers say whether an e-mail is verified)")
 		}
+		if p.AutoLogin && p.Kind != "kakao" {
+			d.errorf(base+".auto_login", "only applies to kakao (a silent login inside KakaoTalk's in-app browser)")
+		}
 		if p.OIDC && p.Kind != "kakao" {
 			d.errorf(base+".oidc", "only applies to kakao (google always uses OpenID Connect; naver has none)")
 		}

@@ -29,6 +29,7 @@ func (d *decoder) root(n ast.Node, c *Config) bool {
 		"upstreams": func(v ast.Node, p string) { d.upstreams(v, p, c) },
 		"log":       func(v ast.Node, p string) { d.mapping(v, p, fields{"level": d.str(&d.logLevel)}) },
 		"accounts":  func(v ast.Node, p string) { d.accounts(v, p, &c.Accounts) },
+		"ui":        func(v ast.Node, p string) { d.ui(v, p, &c.UI) },
 	})
 	d.secret("cookie.secret", &c.Cookie.Secret, "cookie.secret_file")
 	d.secret("session.redis.password", &c.Session.Redis.Password, "session.redis.password_file")
@@ -144,6 +145,7 @@ func (d *decoder) providers(n ast.Node, path string, c *Config) {
 			"logout":         d.boolean(&pr.Logout),
 			"admin_key":      d.str(&pr.AdminKey),
 			"admin_key_file": d.file,
+			"auto_login":     d.boolean(&pr.AutoLogin),
 		})
 		c.Providers = append(c.Providers, pr)
 	}

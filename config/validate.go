@@ -28,6 +28,7 @@ func (d *decoder) validate(c *Config) {
 	d.validateRedirects(&c.Redirects)
 	d.validateUpstreams(c)
 	d.validateAccounts(c)
+	d.validateUI(&c.UI)
 	switch lvl := d.logLevel; lvl {
 	case "", "info":
 		c.Log.Level = slog.LevelInfo

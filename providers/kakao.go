@@ -160,3 +160,10 @@ func kakaoRevoke(ctx context.Context, p *Provider, res *resolved, t Tokens) erro
 	}
 	return p.errorf("revoke", ErrProvider, "status %d", status)
 }
+
+// AutoLogin reports whether the gateway should first try this Kakao
+// instance silently (prompt=none) inside KakaoTalk's in-app browser, where
+// the person is signed in to Kakao already: a returning user is signed in
+// without a click, anyone else sees the sign-in page. Always false for the
+// other kinds (New refuses the option there).
+func (p *Provider) AutoLogin() bool { return p.opts.AutoLogin }

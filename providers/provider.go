@@ -59,6 +59,9 @@ type Options struct {
 	// Claims (kind "oidc" only) names the claims the Identity is read
 	// from; zero fields: sub, email, email_verified, name, picture.
 	Claims Claims
+	// AutoLogin (Kakao only): inside KakaoTalk's in-app browser the gateway
+	// first tries a silent login (prompt=none); see Provider.AutoLogin.
+	AutoLogin bool
 	// HTTPClient zero: &http.Client{Timeout: Timeout}.
 	HTTPClient *http.Client
 	// Timeout bounds each outbound call. Zero: DefaultTimeout.
@@ -199,6 +202,9 @@ func validate(s *spec, o Options) error {
 	}
 	if o.AdminKey != "" && s.name != "kakao" {
 		return errors.New("admin_key: kakao only")
+	}
+	if o.AutoLogin && s.name != "kakao" {
+		return errors.New("auto_login: kakao only")
 	}
 	if o.Timeout < 0 {
 		return errors.New("timeout: must not be negative")

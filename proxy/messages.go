@@ -82,7 +82,8 @@ var messages = map[string]map[lang]string{
 	"signin_google":           {langEN: "Sign in with Google", langKO: "Google 계정으로 로그인"},
 	"signin_naver":            {langEN: "Sign in with Naver", langKO: "네이버 로그인"},
 	"signin_kakao":            {langEN: "Sign in with Kakao", langKO: "카카오 로그인"},
-	"signin_other":            {langEN: "Sign in with %s", langKO: "%s(으)로 로그인"},
+	"signin_other":            {langEN: "Sign in with %s", langKO: "%s 계정으로 로그인"},
+	"signin_other_account":    {langEN: "Sign in with %s", langKO: "%s으로 로그인"}, // "사내 계정" is an account already
 	"signed_out":              {langEN: "You have signed out.", langKO: "로그아웃되었습니다."},
 	"inapp_title":             {langEN: "Open in your browser", langKO: "다른 브라우저로 열어 주세요"},
 	"inapp_lead":              {langEN: "You are in %s's in-app browser. Google does not allow signing in here; open this page in your phone's browser (Chrome, Safari) to use every sign-in option.", langKO: "%s 앱 안의 브라우저에서는 Google 로그인을 사용할 수 없습니다. 휴대폰의 기본 브라우저(Chrome, Safari)에서 이 페이지를 열면 모든 로그인 방법을 쓸 수 있습니다."},

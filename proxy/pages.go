@@ -55,6 +55,18 @@ func newPages(o UIOptions) (*pages, error) {
 		}
 		p.logo, p.logoType = o.Logo, typ
 	}
+	if err := p.load(o.TemplatesDir); err != nil {
+		if o.TemplatesDir != "" {
+			return nil, fmt.Errorf("templates_dir: %w", err)
+		}
+		return nil, err
+	}
+	return p, nil
+}
+
+// load parses the built-in templates, then the team's from dir (if any),
+// and tries every page.
+func (p *pages) load(dir string) error {
 	t := template.New("").Funcs(template.FuncMap{
 		"t":       func(l lang, key string) string { return text(l, key) },
 		"tf":      func(l lang, key string, arg string) string { return fmt.Sprintf(text(l, key), arg) },
@@ -68,24 +80,21 @@ func newPages(o UIOptions) (*pages, error) {
 	})
 	t, err := t.ParseFS(templateFS, "templates/*.html")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if p.css, err = templateFS.ReadFile("templates/style.css"); err != nil {
-		return nil, err
+		return err
 	}
 	if p.js, err = templateFS.ReadFile("templates/copy.js"); err != nil {
-		return nil, err
+		return err
 	}
-	if o.TemplatesDir != "" {
-		if err := p.loadCustom(t, o.TemplatesDir); err != nil {
-			return nil, fmt.Errorf("templates_dir: %w", err)
+	if dir != "" {
+		if err := p.loadCustom(t, dir); err != nil {
+			return err
 		}
 	}
 	p.tmpl = t
-	if err := p.tryAll(); err != nil {
-		return nil, fmt.Errorf("templates_dir: %w", err)
-	}
-	return p, nil
+	return p.tryAll()
 }
 
 // builtinNames are the names a file in TemplatesDir may have.
@@ -160,8 +169,7 @@ func readSmallFile(name string) ([]byte, error) {
 // an unknown file name, a template that does not parse, or one that fails
 // to render the sample data of its page. check-config calls it.
 func CheckTemplates(dir string) error {
-	_, err := newPages(UIOptions{TemplatesDir: dir})
-	return err
+	return (&pages{}).load(dir)
 }
 
 // tryAll renders every page with sample data in every language, so that a

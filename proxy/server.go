@@ -31,6 +31,9 @@ type Provider interface {
 	Kind() string
 	// DisplayName is the button label: the configured one or the kind's.
 	DisplayName() string
+	// AutoLogin: inside the provider's own in-app browser (KakaoTalk for
+	// Kakao), the sign-in page first tries a silent login (prompt=none).
+	AutoLogin() bool
 	NewAuthRequest() providers.AuthRequest
 	// AuthURLContext may run OIDC discovery first; an error is the provider's.
 	AuthURLContext(ctx context.Context, a providers.AuthRequest) (string, error)

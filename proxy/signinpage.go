@@ -2,8 +2,10 @@ package proxy
 
 import (
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/socialgate/socialgate/providers"
 )
@@ -37,8 +39,10 @@ type providerButton struct {
 	Style string
 	Label string
 	// Href starts the login; "" when the button cannot be used here
-	// (Google inside an in-app browser without a way out).
-	Href string
+	// (Google inside an in-app browser without a way out). It may be a
+	// kakaotalk:// or intent:// link the gateway built, hence template.URL
+	// (html/template would otherwise blank the scheme out).
+	Href template.URL
 	// External is set when Href leaves the in-app browser first.
 	External bool
 }
@@ -47,8 +51,9 @@ type providerButton struct {
 type inAppView struct {
 	App, Name string // "kakaotalk", "카카오톡"
 	// Reopen opens this page in the system browser; "" when the app has
-	// no way out and the page offers CopyURL instead.
-	Reopen  string
+	// no way out and the page offers CopyURL instead. Built by the
+	// gateway (kakaotalk://, intent:// or https://).
+	Reopen  template.URL
 	CopyURL string
 }
 
@@ -67,7 +72,7 @@ func (s *Server) signInPage(r *http.Request, rd string) signInPage {
 	if app.App != "" {
 		self := s.signInURL(rd)
 		page.InApp = &inAppView{App: app.App, Name: inAppNames[app.App][l],
-			Reopen: app.reopenLink(self), CopyURL: self}
+			Reopen: template.URL(app.reopenLink(self)), CopyURL: self}
 	}
 	for _, p := range s.order {
 		kind := p.Kind()
@@ -77,17 +82,17 @@ func (s *Server) signInPage(r *http.Request, rd string) signInPage {
 			b.Label = text(l, "signin_"+kind)
 			if p.DisplayName() != providers.KindDisplayName(kind) {
 				// Two instances of one brand must be told apart.
-				b.Label = fmt.Sprintf(text(l, "signin_other"), p.DisplayName())
+				b.Label = otherLabel(l, p.DisplayName())
 			}
 		} else {
-			b.Label = fmt.Sprintf(text(l, "signin_other"), p.DisplayName())
+			b.Label = otherLabel(l, p.DisplayName())
 		}
 		start := "/oauth2/start/" + url.PathEscape(p.Name()) + "?" + url.Values{"rd": {rd}}.Encode()
-		b.Href = start
+		b.Href = template.URL(start)
 		if page.InApp != nil && kind == "google" {
 			// Google answers 403 disallowed_useragent in webviews: its
 			// button leaves the webview first, or is not a link at all.
-			b.Href = app.reopenLink(s.publicURL("", nil) + start)
+			b.Href = template.URL(app.reopenLink(s.publicURL("", nil) + start))
 			b.External = b.Href != ""
 		}
 		page.Providers = append(page.Providers, b)
@@ -95,6 +100,15 @@ func (s *Server) signInPage(r *http.Request, rd string) signInPage {
 	page.LangKO = "/oauth2/sign_in?" + url.Values{"rd": {rd}, "lang": {"ko"}}.Encode()
 	page.LangEN = "/oauth2/sign_in?" + url.Values{"rd": {rd}, "lang": {"en"}}.Encode()
 	return page
+}
+
+// otherLabel is the label of a button named by its display name:
+// "Sign in with 사내 SSO", "사내 SSO 계정으로 로그인", "사내 계정으로 로그인".
+func otherLabel(l lang, name string) string {
+	if strings.HasSuffix(name, "계정") {
+		return fmt.Sprintf(text(l, "signin_other_account"), name)
+	}
+	return fmt.Sprintf(text(l, "signin_other"), name)
 }
 
 // retryURL is the sign-in page for rd: every "try again" keeps the deep
@@ -111,14 +125,14 @@ func (s *Server) retryURL(rd string) string {
 func samplePages(l lang) map[string]any {
 	btn := func(id, style string) providerButton {
 		return providerButton{ID: id, Kind: id, Style: style, Label: text(l, "signin_"+id),
-			Href: "/oauth2/start/" + id + "?rd=%2F"}
+			Href: template.URL("/oauth2/start/" + id + "?rd=%2F")}
 	}
 	return map[string]any{
 		"signin.html": signInPage{Lang: l, Title: text(l, "signin_title"), Notice: "signed_out",
 			Providers: []providerButton{btn("kakao", "kakao"), btn("naver", "naver"), btn("google", "google"),
-				{ID: "corp", Kind: "oidc", Style: "generic", Label: "Sign in with Corp", Href: "/oauth2/start/corp"}},
+				{ID: "corp", Kind: "oidc", Style: "generic", Label: "Sign in with Corp", Href: template.URL("/oauth2/start/corp")}},
 			InApp: &inAppView{App: "kakaotalk", Name: "KakaoTalk",
-				Reopen: "kakaotalk://web/openExternal?url=https%3A%2F%2Fgate.example.com%2F", CopyURL: "https://gate.example.com/"},
+				Reopen: template.URL("kakaotalk://web/openExternal?url=https%3A%2F%2Fgate.example.com%2F"), CopyURL: "https://gate.example.com/"},
 			LangKO: "/oauth2/sign_in?lang=ko", LangEN: "/oauth2/sign_in?lang=en"},
 		"signout.html": signOutPage{Lang: l, User: "kakao:1", Name: "홍길동", Email: "gildong@example.com",
 			Provider: "kakao", CSRF: "x", RD: "/", Cancel: "/"},

@@ -140,6 +140,12 @@ func checkConfig(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "%s:1: %v\n", *path, err)
 		return 1
 	}
+	if ps := checkUI(cfg); len(ps) > 0 {
+		for _, p := range ps {
+			fmt.Fprintln(stdout, p.String())
+		}
+		return 1
+	}
 	for _, w := range cfg.Warnings() {
 		fmt.Fprintln(stderr, "warning: "+w.String())
 	}

@@ -35,6 +35,9 @@ func (g *gateway) Close() error {
 
 // newGateway turns a valid config into the packages' Options.
 func newGateway(cfg *config.Config, log *slog.Logger) (*gateway, error) {
+	if ps := checkUI(cfg); len(ps) > 0 {
+		return nil, ps
+	}
 	store, err := newStore(cfg)
 	if err != nil {
 		return nil, err
@@ -54,6 +57,26 @@ func newGateway(cfg *config.Config, log *slog.Logger) (*gateway, error) {
 	g := &gateway{sessions: mgr, store: store, registry: reg}
 	g.swap(&live{srv: srv, cfg: cfg})
 	return g, nil
+}
+
+// checkUI reports, with the lines of their keys, what the gateway would
+// refuse in ui: a logo that is not a PNG or a script-free SVG, templates
+// that do not parse or fail to render their page. config cannot judge
+// these (only proxy knows its templates), so check-config and start both
+// ask here.
+func checkUI(cfg *config.Config) config.Problems {
+	var ps config.Problems
+	if len(cfg.UI.Logo) > 0 {
+		if _, err := proxy.CheckLogo(cfg.UI.Logo); err != nil {
+			ps = append(ps, cfg.ProblemAt("ui.logo_file", err.Error()))
+		}
+	}
+	if cfg.UI.TemplatesDir != "" {
+		if err := proxy.CheckTemplates(cfg.UI.TemplatesDir); err != nil {
+			ps = append(ps, cfg.ProblemAt("ui.templates_dir", err.Error()))
+		}
+	}
+	return ps
 }
 
 // newManager applies the session rules of cfg to store. With
@@ -99,6 +122,11 @@ func newServer(cfg *config.Config, mgr *session.Manager, log *slog.Logger, reg *
 		ProviderTimeout:      s.ProviderTimeout,
 		RefreshBefore:        cfg.Session.RefreshBefore,
 		RevokeProviderTokens: cfg.Session.RevokeProviderTokens,
+		UI: proxy.UIOptions{
+			AppName:      cfg.UI.AppName,
+			Logo:         cfg.UI.Logo,
+			TemplatesDir: cfg.UI.TemplatesDir,
+		},
 	})
 }
 
@@ -182,6 +210,7 @@ func newProviders(cfg *config.Config) ([]proxy.Provider, error) {
 			},
 			TrustEmail: p.TrustEmail,
 			OIDC:       p.OIDC,
+			AutoLogin:  p.AutoLogin,
 			Timeout:    cfg.Server.ProviderTimeout,
 		})
 		if err != nil {
