@@ -28,6 +28,7 @@ type served struct {
 	logs   *syncBuffer
 	kakao  *providertest.Fake
 	cancel context.CancelFunc
+	proc   *os.Process // serveProcess only
 	done   chan int
 	exited bool
 }
