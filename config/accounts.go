@@ -51,14 +51,4 @@ func (d *decoder) validateAccounts(c *Config) {
 			a.File = filepath.Join(d.dir, a.File)
 		}
 	}
-	for i := range c.Providers {
-		p := &c.Providers[i]
-		base := "providers." + p.Name
-		if p.Logout && p.Kind == "naver" {
-			d.errorf(base+".logout", "naver has no logout (sign-out ends the gateway's session only)")
-		}
-		if d.set[base+".admin_key"] && p.Kind != "kakao" {
-			d.errorf(base+".admin_key", "only applies to kakao (it verifies Kakao's unlink callback)")
-		}
-	}
 }

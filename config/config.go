@@ -194,6 +194,14 @@ type Provider struct {
 	// page first tries Kakao with prompt=none, and shows the buttons only
 	// when Kakao answers login_required or consent_required.
 	AutoLogin bool
+	// Claims (kind oidc) names the claims the identity is read from; an
+	// empty field is the standard claim.
+	Claims Claims
+}
+
+// Claims name the claims of a generic OpenID Connect provider.
+type Claims struct {
+	Subject, Email, EmailVerified, Name, Picture string
 }
 
 // Endpoints override a provider's real URLs; an empty field keeps the real one.

@@ -27,6 +27,7 @@ func FuzzParse(f *testing.F) {
 		"a: !!binary 3q2+7w==\n",
 		"\xef\xbb\xbfserver: {}\n---\n...\n",
 		"redirects:\n  allowed_hosts: ['.한국.example', '[::1]', '[]:1', '.']\n",
+		"providers:\n  corp: {kind: oidc, issuer: 'https://a', endpoints: {issuer: 'https://b'}, claims: {subject: oid}}\n  g-2: {kind: github, logout: true}\n  A: {kind: x}\n",
 	}
 	for _, s := range seeds {
 		f.Add([]byte(s))

@@ -44,6 +44,12 @@ func TestProviderInstanceProblems(t *testing.T) {
 			[]string{`c.yaml:2: providers.biz.client_secret: is required (set client_secret or client_secret_file)`}},
 		{"kakao instance subject", "providers:\n  biz: {kind: kakao, client_id: k}\nupstreams:\n  - name: a\n    url: http://127.0.0.1:1\n    allow:\n      users: ['biz:홍길동']\n",
 			[]string{`c.yaml:7: upstreams[0].allow.users[0]: a kakao subject is the decimal user id, such as "biz:3456789012"`}},
+		{"issuer twice", "providers:\n  corp:\n    kind: oidc\n    client_id: c\n    client_secret: s\n    issuer: https://a.example\n    endpoints: {issuer: https://b.example}\n",
+			[]string{`c.yaml:6: providers.corp.issuer: set issuer or endpoints.issuer, not both`}},
+		{"github subject", "providers:\n  github: {client_id: g, client_secret: s}\nupstreams:\n  - name: a\n    url: http://127.0.0.1:1\n    allow:\n      users: ['github:octocat']\n",
+			[]string{`c.yaml:7: upstreams[0].allow.users[0]: a github subject is the decimal user id, such as "github:3456789012"`}},
+		{"kakao oidc with another issuer", "providers:\n  kakao:\n    client_id: k\n    oidc: true\n    endpoints: {issuer: 'https://kauth.example.com', auth_url: 'https://kauth.example.com/a', token_url: 'https://kauth.example.com/t', jwks_url: 'https://kauth.example.com/j'}\n",
+			[]string{`c.yaml:5: providers.kakao.endpoints.userinfo_url: is required with an issuer other than Kakao's (kakao has no discovery here)`}},
 		{"allow names the id, not the kind", "providers:\n  biz: {kind: kakao, client_id: k}\nupstreams:\n  - name: a\n    url: http://127.0.0.1:1\n    allow:\n      providers: [kakao]\n",
 			[]string{`c.yaml:7: upstreams[0].allow.providers[0]: "kakao" is not a configured provider (configured: biz)`}},
 	}

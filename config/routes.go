@@ -19,53 +19,65 @@ func (d *decoder) validateProviders(c *Config) {
 		if !d.resolveKind(base, p) {
 			continue
 		}
-		if !d.set[base+".client_id"] {
-			d.required(base+".client_id", "")
+		d.validateProvider(base, p)
+	}
+}
+
+// secretHints say how to set a missing required key.
+var secretHints = map[string]string{
+	"client_secret": "set client_secret or client_secret_file",
+	"issuer":        "",
+}
+
+// validateProvider asks providers, the one place that knows what each
+// kind needs and allows, and points each problem at its key's line. URL
+// syntax is config's own check (one URL parser for the whole file), so a
+// URL that fails it is not passed on.
+func (d *decoder) validateProvider(base string, p *Provider) {
+	ep := p.Endpoints
+	for _, f := range []*string{&ep.AuthURL, &ep.TokenURL, &ep.UserinfoURL, &ep.Issuer, &ep.JWKSURL, &ep.RevokeURL, &ep.EndSessionURL} {
+		if *f == "" {
+			continue
 		}
-		if p.Kind != "kakao" && !d.set[base+".client_secret"] {
-			d.required(base+".client_secret", "set client_secret or client_secret_file")
+		if _, err := checkHTTPURL(*f); err != nil {
+			*f = ""
 		}
-		for j, s := range p.Scopes {
-			if s == "" || strings.ContainsFunc(s, unicode.IsSpace) {
-				d.errorf(fmt.Sprintf("%s.scopes[%d]", base, j), "must be one scope, without spaces")
-			}
-		}
-		// Explicit scopes replace the defaults, so a missing "openid" would
-		// silently turn off the id_token the login depends on.
-		oidc := p.Kind == "google" || (p.Kind == "kakao" && p.OIDC)
-		if oidc && len(p.Scopes) > 0 && !slices.Contains(p.Scopes, "openid") {
-			d.errorf(base+".scopes", `must include "openid": %s signs in with OpenID Connect`, p.Kind)
-		}
-		for _, e := range p.Endpoints.fields() {
-			path := base + ".endpoints." + e.key
-			if !d.set[path] {
-				continue
-			}
+	}
+	for _, e := range p.Endpoints.fields() {
+		path := base + ".endpoints." + e.key
+		if d.set[path] {
 			if _, err := checkHTTPURL(e.val); err != nil {
-				d.errorf(path, "%v", err)
-				continue
-			}
-			if e.key == "issuer" || e.key == "jwks_url" {
-				switch {
-				case p.Kind == "naver":
-					d.errorf(path, "naver has no OpenID Connect; only auth_url, token_url, userinfo_url and revoke_url apply")
-				case p.Kind == "kakao" && !p.OIDC:
-					d.errorf(path, "is only used with %s.oidc: true", base)
+				if d.set[base+".issuer"] && e.key == "issuer" {
+					path = base + ".issuer"
 				}
+				d.errorf(path, "%v", err)
 			}
 		}
-		if p.Kind == "naver" && len(p.Scopes) > 0 {
-			d.errorf(base+".scopes", "naver takes no scopes (the fields it gives are chosen in Naver's developer console)")
+	}
+	cl := p.Claims
+	o := providers.Options{
+		Name: p.Name, Kind: p.Kind, ClientID: p.ClientID, ClientSecret: p.ClientSecret, Scopes: p.Scopes,
+		// The real callback needs server.public_url, checked elsewhere.
+		RedirectURL: "https://gateway.invalid/oauth2/callback/" + p.Name,
+		Endpoints: providers.Endpoints{AuthURL: ep.AuthURL, TokenURL: ep.TokenURL, UserinfoURL: ep.UserinfoURL,
+			Issuer: ep.Issuer, JWKSURL: ep.JWKSURL, RevokeURL: ep.RevokeURL, EndSessionURL: ep.EndSessionURL},
+		TrustEmail: p.TrustEmail, OIDC: p.OIDC, Logout: p.Logout, AdminKey: p.AdminKey, AutoLogin: p.AutoLogin,
+		Claims: providers.Claims{Subject: cl.Subject, Email: cl.Email, EmailVerified: cl.EmailVerified, Name: cl.Name, Picture: cl.Picture},
+	}
+	for _, fe := range providers.Validate(o) {
+		path := base + "." + fe.Field
+		if fe.Field == "endpoints.issuer" && d.set[base+".issuer"] {
+			path = base + ".issuer"
 		}
-		if p.TrustEmail && p.Kind != "naver" {
-			d.errorf(base+".trust_email", "only applies to naver (the other providers say whether an e-mail is verified)")
+		if fe.Missing && fe.Msg == "is required" {
+			d.required(path, secretHints[fe.Field])
+			continue
 		}
-		if p.AutoLogin && p.Kind != "kakao" {
-			d.errorf(base+".auto_login", "only applies to kakao (a silent login inside KakaoTalk's in-app browser)")
+		if fe.Missing {
+			d.missing(path, fe.Msg)
+			continue
 		}
-		if p.OIDC && p.Kind != "kakao" {
-			d.errorf(base+".oidc", "only applies to kakao (google always uses OpenID Connect; naver has none)")
-		}
+		d.errorf(path, "%s", fe.Msg)
 	}
 }
 
@@ -252,12 +264,10 @@ func (d *decoder) validateAllow(base string, a *Allow, configured []string, kind
 			d.errorf(path, `must be "provider:subject", such as "kakao:3456789012"`)
 		case !slices.Contains(configured, provider):
 			notConfigured(path, provider)
-		case kinds[provider] == "kakao" && !isDecimal(subject):
-			d.errorf(path, "a kakao subject is the decimal user id, such as \"%s:3456789012\"", provider)
+		default:
+			if err := providers.CheckSubject(kinds[provider], subject); err != nil {
+				d.errorf(path, "%v, such as \"%s:3456789012\"", err, provider)
+			}
 		}
 	}
-}
-
-func isDecimal(s string) bool {
-	return s != "" && !strings.ContainsFunc(s, func(r rune) bool { return r < '0' || r > '9' })
 }

@@ -121,6 +121,7 @@ func (d *decoder) providers(n ast.Node, path string, c *Config) {
 		d.lines[p] = e.line
 		pr := Provider{Name: e.key}
 		ep := &pr.Endpoints
+		var issuer string
 		d.mapping(e.value, p, fields{
 			"kind":               d.str(&pr.Kind),
 			"display_name":       d.str(&pr.DisplayName),
@@ -146,7 +147,28 @@ func (d *decoder) providers(n ast.Node, path string, c *Config) {
 			"admin_key":      d.str(&pr.AdminKey),
 			"admin_key_file": d.file,
 			"auto_login":     d.boolean(&pr.AutoLogin),
+			// issuer is endpoints.issuer, where a generic OpenID Connect
+			// provider's configuration naturally starts.
+			"issuer": d.str(&issuer),
+			"claims": func(v ast.Node, p string) {
+				cl := &pr.Claims
+				d.mapping(v, p, fields{
+					"subject":        d.str(&cl.Subject),
+					"email":          d.str(&cl.Email),
+					"email_verified": d.str(&cl.EmailVerified),
+					"name":           d.str(&cl.Name),
+					"picture":        d.str(&cl.Picture),
+				})
+			},
 		})
+		switch {
+		case issuer == "":
+		case ep.Issuer != "" && ep.Issuer != issuer:
+			d.add(p+".issuer", 0, "set issuer or endpoints.issuer, not both")
+		default:
+			ep.Issuer = issuer
+			d.set[p+".endpoints.issuer"] = true
+		}
 		c.Providers = append(c.Providers, pr)
 	}
 }

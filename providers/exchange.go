@@ -36,6 +36,9 @@ func (p *Provider) Exchange(ctx context.Context, code string, a AuthRequest) (Id
 	case p.spec.stateInExchange && a.State == "":
 		return Identity{}, Tokens{}, fmt.Errorf("%s: %s: auth request has no state", p.id, op)
 	}
+	if p.spec.goth != nil {
+		return p.gothExchange(ctx, code, a)
+	}
 	res, err := p.resolve(ctx)
 	if err != nil {
 		return Identity{}, Tokens{}, err
@@ -98,6 +101,9 @@ func (p *Provider) Refresh(ctx context.Context, refreshToken string) (Tokens, er
 	const op = "refresh"
 	if refreshToken == "" {
 		return Tokens{}, p.errorf(op, ErrInvalidGrant, "no refresh token")
+	}
+	if p.spec.goth != nil {
+		return p.gothRefresh(ctx, refreshToken)
 	}
 	res, err := p.resolve(ctx)
 	if err != nil {

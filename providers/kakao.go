@@ -28,6 +28,7 @@ var kakao = spec{
 		EndSessionURL: "https://kauth.kakao.com/oauth/logout",
 	},
 	pkce:           true,
+	numericSubject: true,
 	optionalOIDC:   true,
 	secretOptional: true,
 	loginHint:      true,

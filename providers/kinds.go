@@ -76,3 +76,22 @@ func KindOf(id, kind string) (string, error) {
 	}
 	return kind, nil
 }
+
+// CheckSubject checks the subject half of a "{id}:{subject}" user key of
+// an instance of kind, as allow.users names users: Kakao's and GitHub's
+// subjects are decimal user ids.
+func CheckSubject(kind, subject string) error {
+	s, ok := specs[kind]
+	if !ok || !s.numericSubject {
+		return nil
+	}
+	for _, r := range subject {
+		if r < '0' || r > '9' {
+			return fmt.Errorf("a %s subject is the decimal user id", kind)
+		}
+	}
+	if subject == "" {
+		return fmt.Errorf("a %s subject is the decimal user id", kind)
+	}
+	return nil
+}

@@ -163,64 +163,10 @@ func New(o Options) (*Provider, error) {
 	return p, nil
 }
 
+// validate is New's check: the first problem, as an error.
 func validate(s *spec, o Options) error {
-	if o.ClientID == "" {
-		return errors.New("client_id is required")
-	}
-	if o.ClientSecret == "" && !s.secretOptional {
-		return errors.New("client_secret is required")
-	}
-	if err := checkURL(o.RedirectURL); err != nil {
-		return fmt.Errorf("redirect_url: %w", err)
-	}
-	if s.noScopes && len(o.Scopes) > 0 {
-		return errors.New("scopes: not supported by this provider")
-	}
-	if o.TrustEmail && !s.trustEmail {
-		return errors.New("trust_email: naver only")
-	}
-	if o.OIDC && !s.oidc && !s.optionalOIDC {
-		return errors.New("oidc: not supported by this provider")
-	}
-	if s.generic && o.Endpoints.Issuer == "" {
-		return errors.New("issuer: required for kind oidc (discovery at {issuer}/.well-known/openid-configuration)")
-	}
-	if !s.generic && !o.Claims.isZero() {
-		return errors.New("claims: only for kind oidc")
-	}
-	// Without discovery, an issuer other than the kind's own must come with
-	// every endpoint a token is sent to: the kind's real URLs would send
-	// another issuer's tokens to the real provider.
-	if e := o.Endpoints; !s.discovery && e.Issuer != "" && e.Issuer != s.defaults.Issuer {
-		for _, f := range []struct{ name, v string }{
-			{"auth_url", e.AuthURL}, {"token_url", e.TokenURL}, {"userinfo_url", e.UserinfoURL}, {"jwks_url", e.JWKSURL},
-		} {
-			if f.v == "" {
-				return fmt.Errorf("endpoints.%s: required with an issuer other than %s's (%s has no discovery here)", f.name, s.displayName, s.name)
-			}
-		}
-	}
-	if o.AdminKey != "" && s.name != "kakao" {
-		return errors.New("admin_key: kakao only")
-	}
-	if o.AutoLogin && s.name != "kakao" {
-		return errors.New("auto_login: kakao only")
-	}
-	if o.Timeout < 0 {
-		return errors.New("timeout: must not be negative")
-	}
-	e := o.Endpoints
-	for _, f := range []struct{ name, v string }{
-		{"auth_url", e.AuthURL}, {"token_url", e.TokenURL}, {"userinfo_url", e.UserinfoURL},
-		{"issuer", e.Issuer}, {"jwks_url", e.JWKSURL}, {"revoke_url", e.RevokeURL},
-		{"end_session_url", e.EndSessionURL},
-	} {
-		if f.v == "" {
-			continue
-		}
-		if err := checkURL(f.v); err != nil {
-			return fmt.Errorf("endpoints.%s: %w", f.name, err)
-		}
+	if errs := check(s, o, false); len(errs) > 0 {
+		return errs[0]
 	}
 	return nil
 }
@@ -285,6 +231,9 @@ func randomString() string {
 // first (bounded by ctx and Timeout) and fails with an error wrapping
 // ErrProvider if discovery fails. Without discovery it never fails.
 func (p *Provider) AuthURLContext(ctx context.Context, a AuthRequest) (string, error) {
+	if p.spec.goth != nil {
+		return p.gothAuthURL(ctx, a)
+	}
 	res, err := p.resolve(ctx)
 	if err != nil {
 		return "", err

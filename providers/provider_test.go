@@ -17,7 +17,7 @@ func TestNewValidates(t *testing.T) {
 		wantErr string // substring; "" means success
 	}{
 		{"ok", func(*Options) {}, ""},
-		{"unknown provider", func(o *Options) { o.Name = "facebook" }, "unknown provider"},
+		{"unknown provider", func(o *Options) { o.Name = "myspace" }, "unknown provider"},
 		{"empty name", func(o *Options) { o.Name = "" }, "unknown provider"},
 		{"no client id", func(o *Options) { o.ClientID = "" }, "client_id"},
 		{"google needs a secret", func(o *Options) { o.ClientSecret = "" }, "client_secret"},

@@ -56,6 +56,16 @@ type spec struct {
 	// (oidckind.go): Endpoints.Issuer is required, PKCE and client
 	// authentication follow what it advertises, Options.Claims applies.
 	generic bool
+	// numericSubject: subjects are decimal user ids (CheckSubject).
+	numericSubject bool
+
+	// goth: the kind is one of goth's providers (goth.go); the flow above
+	// is then goth's, except state and PKCE.
+	goth *gothSpec
+	// tolerateErr is a goth FetchUser error that still leaves a usable
+	// User (goth.go).
+	tolerateErr error
+
 	// auth is how the client authenticates at the token and revocation
 	// endpoints, or which it prefers of what an issuer advertises:
 	// authPost (zero) or authBasic.
@@ -69,12 +79,14 @@ func (s *spec) clientAuth() string {
 	return s.auth
 }
 
-var specs = map[string]*spec{
-	"google": &google,
-	"naver":  &naver,
-	"kakao":  &kakao,
-	"oidc":   &oidcKind,
-}
+// specs is every kind by name: the hand-written ones and goth's catalogue.
+var specs = func() map[string]*spec {
+	m := gothKinds()
+	for _, s := range []*spec{&google, &naver, &kakao, &oidcKind} {
+		m[s.name] = s
+	}
+	return m
+}()
 
 // tokenErr is what a token-endpoint error says, for spec.rejected.
 type tokenErr struct {

@@ -211,7 +211,9 @@ func newProviders(cfg *config.Config) ([]proxy.Provider, error) {
 			TrustEmail: p.TrustEmail,
 			OIDC:       p.OIDC,
 			AutoLogin:  p.AutoLogin,
-			Timeout:    cfg.Server.ProviderTimeout,
+			Claims: providers.Claims{Subject: p.Claims.Subject, Email: p.Claims.Email,
+				EmailVerified: p.Claims.EmailVerified, Name: p.Claims.Name, Picture: p.Claims.Picture},
+			Timeout: cfg.Server.ProviderTimeout,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("provider %s: %w", p.Name, err)

@@ -36,6 +36,8 @@ func (f *Fake) authPath() string {
 		return "/oauth2.0/authorize"
 	case OIDC:
 		return oidcPrefix + "/auth"
+	case GitHub:
+		return "/login/oauth/authorize"
 	default:
 		return "/oauth/authorize"
 	}
@@ -47,22 +49,25 @@ func (f *Fake) parseAuthorize(v url.Values) (authRequest, *authFailure) {
 		state: v.Get("state"), prompt: v.Get("prompt"), loginHint: v.Get("login_hint")}
 	if a.clientID != f.o.ClientID {
 		msg := map[string]string{Google: "Error 400: invalid_client — The OAuth client was not found.",
-			Naver: "등록되지 않은 애플리케이션입니다. (invalid client_id)",
-			Kakao: "KOE101: 앱 키가 올바르지 않습니다. (invalid client_id)",
-			OIDC:  "Client not found."}[f.kind]
+			Naver:  "등록되지 않은 애플리케이션입니다. (invalid client_id)",
+			Kakao:  "KOE101: 앱 키가 올바르지 않습니다. (invalid client_id)",
+			OIDC:   "Client not found.",
+			GitHub: "404 Not Found: no application with this client_id"}[f.kind]
 		return a, &authFailure{pageMessage: msg}
 	}
 	if !validRedirectURI(a.redirectURI) {
 		msg := map[string]string{Google: "Error 400: redirect_uri_mismatch — redirect_uri must be an absolute http(s) URL.",
-			Naver: "redirect_uri가 올바르지 않습니다. (invalid redirect_uri)",
-			Kakao: "KOE006: 등록되지 않은 리다이렉트 URI입니다. (invalid redirect_uri)",
-			OIDC:  "Invalid parameter: redirect_uri"}[f.kind]
+			Naver:  "redirect_uri가 올바르지 않습니다. (invalid redirect_uri)",
+			Kakao:  "KOE006: 등록되지 않은 리다이렉트 URI입니다. (invalid redirect_uri)",
+			OIDC:   "Invalid parameter: redirect_uri",
+			GitHub: "The redirect_uri is not associated with this application."}[f.kind]
 		return a, &authFailure{pageMessage: msg}
 	}
 	if f.kind == Naver && a.state == "" {
 		return a, &authFailure{pageMessage: "state 값이 없습니다. (state is required)"}
 	}
-	if rt := v.Get("response_type"); rt != "code" {
+	// GitHub needs no response_type: code is the only one.
+	if rt := v.Get("response_type"); rt != "code" && !(f.kind == GitHub && rt == "") {
 		return a, &authFailure{redirect: true, code: "unsupported_response_type",
 			desc: "response_type must be code"}
 	}
@@ -195,6 +200,9 @@ func (f *Fake) redirectDenied(w http.ResponseWriter, r *http.Request, a authRequ
 		q.Set("error_description", "Canceled By User")
 	case Kakao:
 		q.Set("error_description", "User denied access")
+	case GitHub:
+		q.Set("error_description", "The user has denied your application access.")
+		q.Set("error_uri", "https://docs.github.com/apps/managing-oauth-apps/troubleshooting-authorization-request-errors/#access-denied")
 	}
 	// Google sends no error_description for a denied consent.
 	f.redirectBack(w, r, a, q)

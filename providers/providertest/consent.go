@@ -90,6 +90,10 @@ func (f *Fake) page() consentPage {
 		return consentPage{Kind: Google, Lang: "en", Title: "Sign in - Google Accounts (fake)",
 			Brand: "Google (fake)", Heading: "Choose an account", Allow: "Allow", Cancel: "Cancel",
 			ErrorTitle: "Access blocked: authorization error"}
+	case GitHub:
+		return consentPage{Kind: GitHub, Lang: "en", Title: "Authorize application (fake GitHub)",
+			Brand: "GitHub (fake)", Heading: "Authorize application", Allow: "Authorize", Cancel: "Cancel",
+			ErrorTitle: "Something went wrong"}
 	case OIDC:
 		return consentPage{Kind: OIDC, Lang: "en", Title: "Sign in to corp (fake OpenID Connect)",
 			Brand: "Corp SSO (fake)", Heading: "Sign in to your account", Allow: "Sign In", Cancel: "Cancel",

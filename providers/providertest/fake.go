@@ -50,6 +50,9 @@ type User struct {
 	// is missing and Nickname, if any, appears only in properties. A user
 	// with NoProfile and no Email has no kakao_account at all.
 	NoProfile bool
+	// EmailPrivate is GitHub's private e-mail: /user says null, only
+	// /user/emails has it (Nickname is the GitHub login).
+	EmailPrivate bool
 }
 
 // Options configure a Fake.
@@ -197,6 +200,9 @@ func newFake(kind string, o Options) (*Fake, error) {
 	case Kakao:
 		f.codeTTL = 10 * time.Minute
 		f.setDefaultTTL(21599 * time.Second)
+	case GitHub:
+		f.codeTTL = 10 * time.Minute
+		f.setDefaultTTL(8 * time.Hour) // OAuth app tokens do not expire; bounded here
 	case OIDC:
 		f.codeTTL = time.Minute // Keycloak's default
 		f.setDefaultTTL(300 * time.Second)
@@ -277,6 +283,9 @@ func (f *Fake) Endpoints() Endpoints {
 	case Naver:
 		return Endpoints{AuthURL: b + "/oauth2.0/authorize", TokenURL: b + "/oauth2.0/token",
 			UserinfoURL: b + "/v1/nid/me", RevokeURL: b + "/oauth2.0/revoke"}
+	case GitHub:
+		return Endpoints{AuthURL: b + "/login/oauth/authorize", TokenURL: b + "/login/oauth/access_token",
+			UserinfoURL: b + "/user"}
 	case OIDC:
 		e := Endpoints{AuthURL: b + oidcPrefix + "/auth", TokenURL: b + oidcPrefix + "/token",
 			UserinfoURL: b + oidcPrefix + "/userinfo", Issuer: b, JWKSURL: b + oidcPrefix + "/certs",
@@ -325,6 +334,8 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.serveNaver(w, r, p)
 	case OIDC:
 		f.serveOIDC(w, r, p)
+	case GitHub:
+		f.serveGitHub(w, r, p)
 	default:
 		f.serveKakao(w, r, p)
 	}

@@ -31,6 +31,8 @@ func DefaultUsers(kind string) []User {
 				Name: "김철수", Label: "김철수 (unverified e-mail)"},
 			{ID: "108642097531086420975", Name: "이영희", Label: "이영희 (no e-mail)"},
 		}
+	case GitHub:
+		return githubDefaultUsers()
 	case OIDC:
 		// Keycloak's subjects are UUIDs.
 		return []User{
@@ -78,6 +80,11 @@ func validateUsers(kind string, users []User) error {
 			return fmt.Errorf("providertest: users[%d]: duplicate ID %q", i, u.ID)
 		}
 		seen[u.ID] = true
+		if kind == GitHub {
+			if _, err := strconv.ParseInt(u.ID, 10, 64); err != nil || u.Nickname == "" {
+				return fmt.Errorf("providertest: users[%d]: a github user needs a numeric id and a login (Nickname)", i)
+			}
+		}
 		if kind == Kakao {
 			if _, err := strconv.ParseInt(u.ID, 10, 64); err != nil {
 				return fmt.Errorf("providertest: users[%d]: kakao id %q is not an int64", i, u.ID)
