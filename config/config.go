@@ -80,6 +80,14 @@ type Server struct {
 	// ProviderTimeout bounds each call to a provider (token, profile,
 	// refresh, revoke). Default 10s.
 	ProviderTimeout time.Duration
+	// StripHeaders are request headers removed before any upstream, on
+	// top of the built-in list: "X-Corp-User" for one name, "X-Corp-*"
+	// for every name with that prefix. Case and '_' do not matter.
+	StripHeaders []string
+	// MetricsListen, when set ("127.0.0.1:9090"), serves /metrics on its
+	// own listener. Empty: /metrics on the main listener, answered only to
+	// loopback and trusted_proxies peers.
+	MetricsListen string
 }
 
 // Cookie configures the session cookie.

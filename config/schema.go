@@ -56,6 +56,8 @@ func (d *decoder) server(n ast.Node, path string, s *Server) {
 		"max_header_bytes":    d.integer(&s.MaxHeaderBytes),
 		"shutdown_timeout":    d.duration(&s.ShutdownTimeout),
 		"provider_timeout":    d.duration(&s.ProviderTimeout),
+		"strip_headers":       d.strList(&s.StripHeaders),
+		"metrics_listen":      d.str(&s.MetricsListen),
 	})
 }
 

@@ -145,6 +145,18 @@ func (d *decoder) validateServer(s *Server) *url.URL {
 	if s.MaxHeaderBytes < 1 {
 		d.errorf("server.max_header_bytes", "must be positive")
 	}
+	for i, h := range s.StripHeaders {
+		if !validStripHeader(h) {
+			d.errorf(fmt.Sprintf("server.strip_headers[%d]", i), `must be a header name such as "X-Corp-User", or a prefix ending in "*" such as "X-Corp-*"`)
+		}
+	}
+	if d.set["server.metrics_listen"] {
+		if _, port, err := net.SplitHostPort(s.MetricsListen); err != nil || !validListenPort(port) {
+			d.errorf("server.metrics_listen", `must be host:port, such as "127.0.0.1:9090"`)
+		} else if s.MetricsListen == s.Listen {
+			d.errorf("server.metrics_listen", "must differ from server.listen")
+		}
+	}
 	return pub
 }
 
@@ -320,4 +332,21 @@ func (d *decoder) validateRedis(r *Redis, used bool) {
 	d.atLeast(base+".dial_timeout", r.DialTimeout, time.Nanosecond)
 	d.atLeast(base+".read_timeout", r.ReadTimeout, time.Nanosecond)
 	d.atLeast(base+".write_timeout", r.WriteTimeout, time.Nanosecond)
+}
+
+// validStripHeader accepts an RFC 9110 token (the header name), with an
+// optional "*" at the end for a family; proxy.New checks the same.
+func validStripHeader(h string) bool {
+	name := strings.TrimSuffix(h, "*")
+	if name == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+			strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
 }

@@ -29,6 +29,13 @@ var spoofLines = []string{
 	"X-Forwarded-Preferred-Username: admin", "X_Forwarded_Preferred_Username: admin",
 	"X-Forwarded-Provider: google", "X-Forwarded-Access-Token: t0ken-from-client",
 	"x_forwarded_access_token: t0ken-from-client", "X-Forwarded-Groups: admins", "x_forwarded_groups: admins",
+	// Issue 8 item 5: other gateways' identity headers apps trust.
+	"Remote-User: admin", "remote_user: admin", "REMOTE-EMAIL: boss@example.com", "Remote-Groups: admins",
+	"X-Remote-User: admin", "x_remote_user: admin", "X-Webauth-User: admin", "X-WEBAUTH-USER: admin",
+	"x_webauth_email: boss@example.com", "X-Auth-User: admin", "x_auth_user: admin", "X-User: admin",
+	"X-USER: admin", "x_user: admin", "X-Email: boss@example.com", "x_email: boss@example.com",
+	"X-Username: admin", "X-MS-CLIENT-PRINCIPAL-NAME: admin", "X-Goog-Authenticated-User-Email: accounts.google.com:boss@example.com",
+	"X-Amzn-Oidc-Identity: admin", "Cf-Access-Authenticated-User-Email: boss@example.com", "X-SSL-Client-S-DN: CN=admin",
 }
 
 // oddSpoofLines are spellings the HTTP parser may refuse; each goes alone,
@@ -45,10 +52,17 @@ func identityName(k string) bool {
 	n := strings.ReplaceAll(strings.ToLower(k), "_", "-")
 	switch n {
 	case "x-forwarded-user", "x-forwarded-email", "x-forwarded-email-verified", "x-forwarded-preferred-username",
-		"x-forwarded-provider", "x-forwarded-access-token", "x-forwarded-groups":
+		"x-forwarded-provider", "x-forwarded-access-token", "x-forwarded-groups",
+		"x-auth-user", "x-user", "x-email", "x-username":
 		return true
 	}
-	return strings.HasPrefix(n, "x-auth-request-")
+	for _, p := range []string{"x-auth-request-", "remote-", "x-remote-", "x-webauth-", "x-ms-client-principal",
+		"x-goog-authenticated-", "x-amzn-oidc-", "cf-access-", "x-ssl-client-"} {
+		if strings.HasPrefix(n, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // checkIdentity compares the identity headers an upstream got with want
@@ -138,10 +152,15 @@ func TestAttackForwardedHeaders(t *testing.T) {
 		"X-Real-IP: 198.51.100.1", "X-Original-URL: /private/admin", "X-Rewrite-URL: /private/admin",
 		"X-Forwarded-Prefix: /evil", "X_Forwarded_Host: evil.example", "x_forwarded_for: 198.51.100.2",
 		"X-Forwarded_Proto: http", "X-Original-Uri: /private/admin", "Front-End-Https: on",
+		// Issue 8 item 5.
+		"X-Forwarded-Scheme: https", "X-Original-Host: evil.example", "X-Host: evil.example",
+		"True-Client-IP: 198.51.100.3", "X_Real_IP: 198.51.100.4", "X-Client-IP: 198.51.100.5",
+		"CF-Connecting-IP: 198.51.100.6", "X-Forwarded-Protocol: https", "X-HTTP-Host: evil.example",
 	}
-	never := []string{"Forwarded", "X-Forwarded-Uri", "X-Forwarded-Port", "X-Real-Ip", "X-Original-Url",
+	never := []string{"Forwarded", "X-Forwarded-Uri", "X-Forwarded-Port", "X-Original-Url",
 		"X-Rewrite-Url", "X-Forwarded-Prefix", "X_forwarded_host", "X_forwarded_for", "X-Forwarded_proto",
-		"X-Original-Uri", "Front-End-Https"}
+		"X-Original-Uri", "Front-End-Https", "X-Forwarded-Scheme", "X-Original-Host", "X-Host",
+		"True-Client-Ip", "X_real_ip", "X-Client-Ip", "Cf-Connecting-Ip", "X-Forwarded-Protocol", "X-Http-Host"}
 	for _, tc := range []struct {
 		name                string
 		trusted             []string
@@ -161,8 +180,13 @@ func TestAttackForwardedHeaders(t *testing.T) {
 				t.Fatalf("public request: status %d, %d upstream requests", resp.Status, len(got))
 			}
 			h := got[0].Header
+			// X-Real-IP is the gateway's: the client it believes.
+			realIP := tc.xff
+			if i := strings.IndexByte(realIP, ','); i >= 0 {
+				realIP = realIP[:i]
+			}
 			for k, want := range map[string]string{"X-Forwarded-For": tc.xff, "X-Forwarded-Proto": tc.proto,
-				"X-Forwarded-Host": tc.xfh} {
+				"X-Forwarded-Host": tc.xfh, "X-Real-Ip": realIP} {
 				if v := h.Values(k); len(v) != 1 || v[0] != want {
 					t.Errorf("upstream %s = %q, want [%q]", k, v, want)
 				}

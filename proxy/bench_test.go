@@ -49,14 +49,17 @@ func BenchmarkHeaderRewrite(b *testing.B) {
 	id := identity{User: "kakao:3456789012", Email: "hong@example.kr", EmailVerified: true,
 		Name: "홍길동", Provider: "kakao"}
 	h := make(http.Header, 16)
+	hs, err := newHeaderStripper(nil)
+	if err != nil {
+		b.Fatal(err)
+	}
 	b.ReportAllocs()
 	for b.Loop() {
 		clear(h)
 		for k, v := range in {
 			h[k] = v
 		}
-		stripIdentityHeaders(h)
-		stripForwarded(h)
+		hs.strip(h)
 		stripGatewayCookies(h, c.IsGatewayCookie)
 		setIdentityHeaders(h, id, encPercent, false)
 	}

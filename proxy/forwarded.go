@@ -30,17 +30,6 @@ var forwardedHeaderNames = []string{
 	"front-end-https",
 }
 
-// stripForwarded removes client copies of forwardedHeaderNames, names
-// matched like stripIdentityHeaders. Call readForwarded first: it reads the
-// headers this removes.
-func stripForwarded(h http.Header) {
-	for k := range h {
-		if headerKeyIn(k, forwardedHeaderNames) {
-			delete(h, k)
-		}
-	}
-}
-
 // forwardedInfo is what the gateway believes about the client and the URL
 // it asked for.
 type forwardedInfo struct {

@@ -30,19 +30,6 @@ var identityHeaderNames = []string{
 // header with it is removed.
 const authRequestPrefix = "x-auth-request-"
 
-// stripIdentityHeaders removes every header whose name, lowercased with '_'
-// read as '-', is an identity header or starts with "x-auth-request-". It
-// walks the map itself, so non-canonical keys put there directly
-// (h["x_forwarded_user"]) go too: CGI, PHP and many frameworks read '_' and
-// '-' alike.
-func stripIdentityHeaders(h http.Header) {
-	for k := range h {
-		if headerKeyHasPrefix(k, authRequestPrefix) || headerKeyIn(k, identityHeaderNames) {
-			delete(h, k)
-		}
-	}
-}
-
 func headerKeyIn(k string, names []string) bool {
 	for _, n := range names {
 		if len(k) == len(n) && headerKeyHasPrefix(k, n) {

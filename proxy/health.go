@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -37,6 +38,8 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 // resolved once at startup so the hot path is an atomic add.
 type metrics struct {
 	reg         *prometheus.Registry
+	once        sync.Once
+	h           http.Handler
 	logins      *prometheus.CounterVec
 	storeErrors prometheus.Counter
 	refreshes   *prometheus.CounterVec
@@ -130,8 +133,27 @@ func register[C prometheus.Collector](reg *prometheus.Registry, c C) (C, error) 
 	return c, err
 }
 
+// MetricsHandler serves the Prometheus metrics to anyone who reaches it:
+// mount it on a listener of its own (server.metrics_listen) and set
+// Options.MetricsElsewhere.
+func (s *Server) MetricsHandler() http.Handler { return s.metrics.handler() }
+
+// serveMetrics is /metrics on the main listener: only for loopback and
+// trusted proxy peers (a scraper on the host or the cluster network),
+// never for the internet: route names, login and error rates are not
+// public. Everyone else gets the 404 any unknown path gets.
+func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
+	peer, ok := parseForwardedAddr(r.RemoteAddr)
+	if s.opts.MetricsElsewhere || !ok || !(peer.IsLoopback() || addrTrusted(peer, s.opts.TrustedProxies)) {
+		s.writeError(w, r, errorf(http.StatusNotFound, errNotFound, nil))
+		return
+	}
+	s.metrics.handler().ServeHTTP(w, r)
+}
+
 func (m *metrics) handler() http.Handler {
-	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+	m.once.Do(func() { m.h = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}) })
+	return m.h
 }
 
 func (um *upstreamMetrics) observe(status int) {

@@ -50,6 +50,10 @@ type Options struct {
 	PublicURL string
 	// TrustedProxies are the peers whose X-Forwarded-* headers are believed.
 	TrustedProxies []netip.Prefix
+	// StripHeaders are request headers removed before the upstream, on top
+	// of the built-in list (strip.go): "X-Corp-User" for one name,
+	// "X-Corp-*" for a family; case and '_' do not matter. Zero: none.
+	StripHeaders []string
 	// Providers in the order their buttons appear; at least one.
 	Providers []Provider
 	// Sessions and Cookies are required.
@@ -66,6 +70,11 @@ type Options struct {
 	// Transport carries requests upstream; zero: a clone of
 	// http.DefaultTransport with larger idle pools.
 	Transport http.RoundTripper
+	// MetricsElsewhere says the caller serves MetricsHandler on a listener
+	// of its own (server.metrics_listen): /metrics on this handler is 404.
+	// Zero: /metrics is answered here, only to loopback and TrustedProxies
+	// peers (404 to everyone else).
+	MetricsElsewhere bool
 	// Registry receives the gateway's metrics; zero: a new registry.
 	Registry *prometheus.Registry
 	// RefreshBefore refreshes provider tokens this long before they expire;
@@ -105,6 +114,7 @@ type Server struct {
 	sessions  *session.Manager
 	cookies   *session.Cookies
 	policy    *policy
+	strip     *headerStripper
 	redirects *redirectPolicy
 	pages     *pages
 	ids       *requestIDs
@@ -167,6 +177,9 @@ func New(opts Options) (*Server, error) {
 		}
 		s.providers[p.Name()] = p
 	}
+	if s.strip, err = newHeaderStripper(opts.StripHeaders); err != nil {
+		return nil, fmt.Errorf("proxy: %w", err)
+	}
 	if s.policy, err = newPolicy(opts.Routes); err != nil {
 		return nil, fmt.Errorf("proxy: %w", err)
 	}
@@ -205,7 +218,7 @@ func (s *Server) routes() *http.ServeMux {
 	}))
 	m.HandleFunc("GET /healthz", s.healthz)
 	m.HandleFunc("GET /readyz", s.readyz)
-	m.Handle("GET /metrics", s.metrics.handler())
+	m.HandleFunc("GET /metrics", s.serveMetrics)
 	return m
 }
 

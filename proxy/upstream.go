@@ -166,12 +166,11 @@ func (u *upstreams) rewrite(pr *httputil.ProxyRequest) {
 	h := make(http.Header, len(out.Header)+12)
 	maps.Copy(h, out.Header)
 	out.Header = h
-	stripIdentityHeaders(h)
-	stripForwarded(h)
+	u.s.strip.strip(h)
 	stripGatewayCookies(h, u.s.cookies.IsGatewayCookie)
 
-	// One backing array for the four values: one allocation, not four.
-	vals := [...]string{"", st.fwd.Host, st.fwd.Proto, rs.id}
+	// One backing array for the values: one allocation, not five.
+	vals := [...]string{"", st.fwd.Host, st.fwd.Proto, rs.id, ""}
 	v := vals[:]
 	// X-Forwarded-For: keep the chain only when it came from a trusted proxy.
 	if prior := pr.In.Header["X-Forwarded-For"]; len(prior) > 0 && st.fwd.Trusted {
@@ -186,6 +185,12 @@ func (u *upstreams) rewrite(pr *httputil.ProxyRequest) {
 	h["X-Forwarded-Host"] = v[1:2:2]
 	h["X-Forwarded-Proto"] = v[2:3:3]
 	h["X-Request-Id"] = v[3:4:4]
+	// X-Real-IP: the client as the gateway believes it (a client's own
+	// copy was stripped), for apps that read it instead of the list.
+	if st.fwd.ClientIP.IsValid() {
+		v[4] = st.fwd.ClientIP.String()
+		h["X-Real-Ip"] = v[4:5:5]
+	}
 	if st.sess != nil {
 		setIdentityHeaders(h, identityOf(st.sess), st.rt.enc, st.rt.PassAccessToken)
 	}

@@ -57,6 +57,14 @@ func runGateway(ctx context.Context, path string, gw *gateway, log *slog.Logger,
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	if addr := gw.current().cfg.Server.MetricsListen; addr != "" {
+		stopMetrics, err := serveMetrics(addr, gw, log)
+		if err != nil {
+			_ = ln.Close()
+			return err
+		}
+		defer stopMetrics()
+	}
 	srv := newHTTPServer(gw.current().cfg.Server, gw, log, ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -73,6 +81,27 @@ func runGateway(ctx context.Context, path string, gw *gateway, log *slog.Logger,
 		break
 	}
 	return gw.stop(srv, errc, log)
+}
+
+// serveMetrics serves GET /metrics of the current configuration on addr
+// (server.metrics_listen), a listener meant for the scraper's network
+// only; the main listener then answers /metrics with 404. The returned
+// func stops it.
+func serveMetrics(addr string, gw *gateway, log *slog.Logger) (func(), error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics listen: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		gw.current().srv.MetricsHandler().ServeHTTP(w, r)
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	go func() { _ = srv.Serve(ln) }()
+	log.Info("serving metrics", slog.String("addr", ln.Addr().String()))
+	return func() { _ = srv.Close() }, nil
 }
 
 // stop is the graceful part of runGateway.
@@ -192,6 +221,8 @@ func needsRestart(cur, next *config.Config) string {
 	switch a, b := cur.Server, next.Server; {
 	case a.Listen != b.Listen:
 		return "server.listen"
+	case a.MetricsListen != b.MetricsListen:
+		return "server.metrics_listen"
 	case a.ReadHeaderTimeout != b.ReadHeaderTimeout, a.ReadTimeout != b.ReadTimeout,
 		a.WriteTimeout != b.WriteTimeout, a.IdleTimeout != b.IdleTimeout, a.MaxHeaderBytes != b.MaxHeaderBytes:
 		return "a change of the server's timeouts or max_header_bytes"

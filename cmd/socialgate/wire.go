@@ -111,6 +111,8 @@ func newServer(cfg *config.Config, mgr *session.Manager, log *slog.Logger, reg *
 	return proxy.New(proxy.Options{
 		PublicURL:            s.PublicURL,
 		TrustedProxies:       s.TrustedProxies,
+		StripHeaders:         s.StripHeaders,
+		MetricsElsewhere:     s.MetricsListen != "",
 		Providers:            provs,
 		Sessions:             mgr,
 		Cookies:              cookies,
