@@ -177,15 +177,15 @@ func serveGateway(ctx context.Context, ln net.Listener, c targetConfig, up *url.
 		store = session.NewMemory(session.MemoryOptions{})
 	}
 	defer store.Close()
+	cookies, err := session.NewCookies(session.CookieOptions{Secret: secret})
+	if err != nil {
+		return fmt.Errorf("target: %w", err)
+	}
 	mgr, err := session.NewManager(session.ManagerOptions{Store: store, CacheTTL: c.cacheTTL})
 	if err != nil {
 		return fmt.Errorf("target: %w", err)
 	}
 	defer mgr.Close()
-	cookies, err := session.NewCookies(session.CookieOptions{Secret: secret})
-	if err != nil {
-		return fmt.Errorf("target: %w", err)
-	}
 	public := "http://" + ln.Addr().String()
 	var ep providers.Endpoints
 	if err := json.Unmarshal([]byte(c.endpoints), &ep); err != nil {

@@ -32,7 +32,17 @@ func (c *cookieSpy) note() {
 	for _, v := range c.Header()["Set-Cookie"] {
 		_, _ = c.out.Write([]byte(v + "\n"))
 	}
+	// The state a login started with goes to the provider in Location.
+	if u, err := url.Parse(c.Header().Get("Location")); err == nil {
+		if st := u.Query().Get("state"); st != "" {
+			_, _ = c.out.Write([]byte(pendingStatePrefix + st + "\n"))
+		}
+	}
 }
+
+// pendingStatePrefix marks a started login's state among the spied
+// Set-Cookie lines.
+const pendingStatePrefix = "pending-state "
 
 func (c *cookieSpy) WriteHeader(code int) {
 	if code >= 200 {
@@ -89,6 +99,10 @@ func gatewaySecrets(g *gateway) []secretValue {
 		}
 	}
 	for _, line := range strings.Split(g.issued.String(), "\n") {
+		if st, ok := strings.CutPrefix(line, pendingStatePrefix); ok {
+			add("pending state", st)
+			continue
+		}
 		c, err := http.ParseSetCookie(line)
 		if err != nil || c.Value == "" {
 			continue
@@ -97,9 +111,6 @@ func gatewaySecrets(g *gateway) []secretValue {
 		r := &http.Request{Header: http.Header{"Cookie": {c.Name + "=" + c.Value}}}
 		if id, ok := g.cookies.ReadSession(r); ok {
 			add("session id", id)
-		}
-		for _, st := range g.cookies.ReadLogin(r) {
-			add("pending state", st)
 		}
 	}
 	// Every user who signed in is named in a log line; their sessions hold

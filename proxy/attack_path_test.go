@@ -6,6 +6,9 @@ import (
 	"path"
 	"strings"
 	"testing"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/socialgate/socialgate/proxy"
 )
@@ -37,16 +40,46 @@ var pathPayloads = []string{
 	// /private itself, spelt differently.
 	"/%70rivate", "/pr%69vate", "/private", "/private/", "/private;x", "/private%3bx", "/private%2F",
 	"/private/%2e%2e/public", "/private/..;/public", "*",
+	// Issue 8: escapes left after one decoding, and spellings that
+	// Unicode normalisation or trimming turns into /private.
+	"/%2570rivate", "/priv%2561te/x", "/%2570rivate/x", "/private%2520", "/%2550rivate",
+	"/%EF%BD%90rivate", "/\xef\xbd\x90rivate", "/%EF%BD%90%EF%BD%92%EF%BD%89%EF%BD%96%EF%BD%81%EF%BD%94%EF%BD%85",
+	"/private%20", "/private%20/x", "/private.", "/private./x", "/private%20.", "/private%09", "/private%E3%80%80",
+	"/private%C2%A0", "/%20private", "/private%E2%80%8B", "/pri%E2%80%8Bvate", "/private%EF%BB%BF",
+	"/pr%C4%B1vate", "/p%E1%B4%BFivate", "/%E2%93%9Frivate", "/private%E3%80%82",
 }
 
 // underPrivate reports whether an upstream that decodes p once more and
 // resolves dot-segments would serve it from /private.
+// So would one that normalises it (NFC, NFKC) or trims spaces, dots and
+// invisible characters from its segments.
 func underPrivate(p string) bool {
 	if d, err := url.PathUnescape(p); err == nil {
 		p = d
 	}
 	p = path.Clean("/" + strings.ReplaceAll(p, `\`, "/"))
-	return p == "/private" || strings.HasPrefix(p, "/private/") || strings.HasPrefix(p, "/private;")
+	for _, q := range []string{p, norm.NFC.String(p), norm.NFKC.String(p), trimmedReading(norm.NFKC.String(p))} {
+		if q == "/private" || strings.HasPrefix(q, "/private/") || strings.HasPrefix(q, "/private;") {
+			return true
+		}
+	}
+	return false
+}
+
+// trimmedReading is p as Windows and trimming frameworks read it: spaces
+// and trailing dots off each segment, format characters removed.
+func trimmedReading(p string) string {
+	segs := strings.Split(p, "/")
+	for i, s := range segs {
+		s = strings.Map(func(r rune) rune {
+			if unicode.Is(unicode.Cf, r) {
+				return -1
+			}
+			return r
+		}, s)
+		segs[i] = strings.TrimRight(strings.TrimSpace(s), ". ")
+	}
+	return strings.Join(segs, "/")
 }
 
 // TestAttackPathAmbiguity: no payload reaches the protected upstream
@@ -143,6 +176,53 @@ func TestAttackPathLookalikesRefused(t *testing.T) {
 		}
 		if n := len(a.public.take()) + len(a.private.take()); n > 0 {
 			t.Errorf("GET %q reached an upstream", target)
+		}
+	}
+}
+
+// TestAttackPathNormalisedRoutesElsewhere (issue 8 item 3): under a public
+// root, a path whose NFC, NFKC or trimmed reading falls under a protected
+// prefix is a 400 from the reverse proxy and from /oauth2/auth alike; a
+// path whose readings all stay on its route is served as it came.
+func TestAttackPathNormalisedRoutesElsewhere(t *testing.T) {
+	a := &attackGateway{public: newUpstreamLog(t, "public"), private: newUpstreamLog(t, "private")}
+	a.gateway = newGateway(t, gatewayConfig{trusted: []string{"127.0.0.0/8"}, routes: func(string) []proxy.Route {
+		return []proxy.Route{
+			{Name: "site", Path: "/", URL: a.public.url(), Public: true},
+			{Name: "private", Path: "/private", URL: a.private.url()},
+			{Name: "hangul", Path: "/비공개", URL: a.private.url()},
+		}
+	}})
+	a.addr = strings.TrimPrefix(a.URL, "http://")
+	nfd := norm.NFD.String("비공개")
+	for _, tc := range []struct {
+		target string
+		want   int
+	}{
+		{"/%2570rivate", 400}, {"/priv%2561te/x", 400}, {"/%EF%BD%90rivate", 400}, {"/\xef\xbd\x90rivate", 400},
+		{"/" + url.PathEscape(nfd), 400}, {"/" + url.PathEscape(nfd) + "/x", 400}, {"/" + nfd, 400},
+		{"/private%20", 400}, {"/private.", 400}, {"/private%E3%80%80", 400}, {"/private%E2%80%8B/x", 400},
+		{"/%20private", 400}, {"/%EB%B9%84%EA%B3%B5%EA%B0%9C%20", 400}, {"/%EF%BD%90rivate%20", 400},
+		// Readings that stay on the public route: served.
+		{"/a%20b", 200}, {"/%EC%95%88%EB%82%B4", 200}, {"/" + url.PathEscape(norm.NFD.String("안내")), 200},
+		{"/%EF%BD%81bout", 200}, {"/files/report.", 200}, {"/100%25", 200},
+		// The protected routes themselves: the sign-in redirect.
+		{"/private", 302}, {"/%EB%B9%84%EA%B3%B5%EA%B0%9C/x", 302},
+	} {
+		resp := rawRequest(t, a.addr, rawGet(tc.target))
+		if resp.Status != tc.want {
+			t.Errorf("GET %q: status %d, want %d", tc.target, resp.Status, tc.want)
+		}
+		if got := a.private.take(); len(got) > 0 {
+			t.Errorf("GET %q reached the protected upstream as %q", tc.target, got[0].RequestURI)
+		}
+		a.public.take()
+		if tc.want == 400 {
+			// Forward-auth decides the same way.
+			fa := rawRequest(t, a.addr, rawGet("/oauth2/auth", "X-Forwarded-Uri: "+tc.target))
+			if fa.Status != 400 {
+				t.Errorf("/oauth2/auth for %q: status %d, want 400", tc.target, fa.Status)
+			}
 		}
 	}
 }

@@ -2,11 +2,9 @@ package proxy
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"log/slog"
 	"net/http"
-	"slices"
 
 	"github.com/socialgate/socialgate/providers"
 	"github.com/socialgate/socialgate/session"
@@ -26,8 +24,8 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	state := q.Get("state")
 
-	st, err := s.takeState(w, r, name, state)
-	if errors.Is(err, session.ErrUnavailable) {
+	st, err := s.sessions.FinishLogin(ctx, s.cookies.Bind(w, r), name, state)
+	if err != nil && !errors.Is(err, session.ErrLoginInvalid) {
 		return storeError(err)
 	}
 	// Every way back keeps the deep link: the one of this state, else the
@@ -89,6 +87,9 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) error {
 	// came with, valid or forged (session fixation).
 	oldID, _ := s.cookies.ReadSession(r)
 	sess, err := s.sessions.Create(ctx, &session.Session{
+		SID:           id.SID,
+		UserAgent:     r.UserAgent(),
+		IP:            readForwarded(r, s.opts.TrustedProxies).ClientIP.String(),
 		Provider:      id.Provider,
 		Subject:       id.Subject,
 		Email:         id.Email,
@@ -110,43 +111,6 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) error {
 		slog.String("provider", name))
 	redirectTo(w, st.Redirect, http.StatusFound)
 	return nil
-}
-
-// takeState checks that state belongs to this browser and consumes it from
-// the store. It returns the login state when it was valid, and updates the
-// login cookie either way. The error is session.ErrUnavailable-wrapped when
-// the store failed.
-func (s *Server) takeState(w http.ResponseWriter, r *http.Request, provider, state string) (*session.LoginState, error) {
-	if state == "" {
-		return nil, errors.New("callback without state")
-	}
-	pending := s.cookies.ReadLogin(r)
-	i := slices.IndexFunc(pending, func(p string) bool {
-		return subtle.ConstantTimeCompare([]byte(p), []byte(state)) == 1
-	})
-	if i < 0 {
-		return nil, errors.New("state not started by this browser")
-	}
-	rest := slices.Delete(slices.Clone(pending), i, i+1)
-	if len(rest) == 0 {
-		s.cookies.ClearLogin(w)
-	} else {
-		s.cookies.WriteLogin(w, rest)
-	}
-	st, err := s.sessions.Store().TakeLoginState(r.Context(), state)
-	if err != nil {
-		if errors.Is(err, session.ErrNotFound) {
-			return nil, errors.New("state unknown, used or expired")
-		}
-		return nil, err
-	}
-	if st.Provider != provider {
-		return nil, errors.New("state was started for another provider")
-	}
-	if s.now().Sub(st.CreatedAt) > loginStateTTL {
-		return nil, errors.New("state expired")
-	}
-	return st, nil
 }
 
 // sanitizeCode keeps a provider's error code printable and short for logs.

@@ -20,6 +20,9 @@ const (
 	// outcomeNoRoute: no route matches the host and path. The reverse
 	// proxy answers 404, forward-auth 403.
 	outcomeNoRoute outcome = iota
+	// outcomeBadPath: the path routes elsewhere once normalised or
+	// trimmed (pathnorm.go): 400, whoever asks.
+	outcomeBadPath
 	// outcomeUnauthenticated: a protected route and no valid credentials.
 	outcomeUnauthenticated
 	// outcomeForbidden: signed in, but the route's allow rules say no.
@@ -69,6 +72,9 @@ type target struct {
 // route accepts, and applies the route's rules. It counts the decision.
 func (s *Server) decide(w http.ResponseWriter, r *http.Request, t target) decision {
 	rt := s.policy.match(t.host, t.path)
+	if s.policy.ambiguous(t.host, t.path, rt) {
+		return decision{outcome: outcomeBadPath}
+	}
 	if rt == nil {
 		s.metrics.decisions.noRoute.Inc()
 		return decision{}

@@ -50,6 +50,8 @@ func (s *Server) forwardAuth(w http.ResponseWriter, r *http.Request) error {
 	}
 	d := s.decide(w, r, target{host: fwd.Host, path: p})
 	switch d.outcome {
+	case outcomeBadPath:
+		return errorf(http.StatusBadRequest, "bad_path", errPathAmbiguous)
 	case outcomeNoRoute:
 		return errorf(http.StatusForbidden, "no_route", errors.New("no upstream matches host "+fwd.Host))
 	case outcomeUnavailable:

@@ -56,8 +56,11 @@ type gatewayConfig struct {
 	kakaoOIDC  bool
 	naverTrust bool
 
-	// lifetime and idle set the session rules; zero: the Manager's defaults.
-	lifetime, idle time.Duration
+	// lifetime and idle set the session rules, loginBytes and
+	// clientLoginBytes the pending-login budgets; zero: the Manager's
+	// defaults.
+	lifetime, idle               time.Duration
+	loginBytes, clientLoginBytes int64
 	// revokeTokens sets proxy.Options.RevokeProviderTokens.
 	revokeTokens bool
 	// wrapProvider, when set, wraps each provider (to watch or delay calls).
@@ -210,21 +213,28 @@ func newGateway(t testing.TB, cfg gatewayConfig) *gateway {
 		t.Fatalf("unknown store %q", cfg.store)
 	}
 	t.Cleanup(func() { _ = g.store.Close() })
-	var err error
-	g.sessions, err = session.NewManager(session.ManagerOptions{Store: g.store, Now: g.now.Now,
-		Lifetime: cfg.lifetime, IdleTimeout: cfg.idle})
-	if err != nil {
-		t.Fatal(err)
-	}
 	co := cfg.cookie
 	if co.Secret == nil {
 		co.Secret = testSecret
+	}
+	if co.Now == nil {
+		co.Now = g.now.Now
+	}
+	if co.MaxAge == 0 {
+		// As cmd does: the cookie's signature lasts as long as a session.
+		co.MaxAge = cfg.lifetime
 	}
 	cookies, err := session.NewCookies(co)
 	if err != nil {
 		t.Fatal(err)
 	}
 	g.cookies = cookies
+	g.sessions, err = session.NewManager(session.ManagerOptions{Store: g.store, Now: g.now.Now,
+		Lifetime: cfg.lifetime, IdleTimeout: cfg.idle,
+		PendingLoginBytes: cfg.loginBytes, ClientPendingLoginBytes: cfg.clientLoginBytes})
+	if err != nil {
+		t.Fatal(err)
+	}
 	upURL, _ := url.Parse(g.upstream.URL)
 	routes := []proxy.Route{
 		{Name: "app", Path: "/", URL: upURL},

@@ -25,7 +25,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	if err := s.sessions.Store().Ping(ctx); err != nil {
+	if err := s.sessions.Ping(ctx); err != nil {
 		s.metrics.storeErrors.Inc()
 		w.WriteHeader(http.StatusServiceUnavailable)
 		_, _ = w.Write([]byte("session store unavailable\n"))

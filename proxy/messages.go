@@ -60,6 +60,8 @@ const (
 	errConsentDenied    errKey = "consent_denied"
 	errProviderFailed   errKey = "provider_failed"
 	errStoreUnavailable errKey = "store_unavailable"
+	errTooManyLogins    errKey = "too_many_logins"
+	errLoginsFull       errKey = "logins_full"
 	errForbidden        errKey = "forbidden"
 	errCSRF             errKey = "csrf"
 	errUntrustedProxy   errKey = "untrusted_proxy"
@@ -71,6 +73,7 @@ const (
 // errorKeys lists every key, for the test that each has its text.
 var errorKeys = []errKey{errBadRequest, errBadPath, errBadHost, errNoRoute, errNotFound, errMethod, errUnknownProvider,
 	errStateInvalid, errCodeRejected, errConsentDenied, errProviderFailed, errStoreUnavailable,
+	errTooManyLogins, errLoginsFull,
 	errForbidden, errCSRF, errUntrustedProxy, errUnauthenticated, errUpstream, errInternal}
 
 // messages holds every string a person reads, per language. Templates look
@@ -130,6 +133,12 @@ var messages = map[string]map[lang]string{
 		langKO: "로그인을 취소했습니다. 언제든 다시 로그인할 수 있습니다."},
 	"err_provider_failed": {langEN: "The sign-in provider did not answer correctly. Please try again later.",
 		langKO: "로그인 서비스가 올바르게 응답하지 않았습니다. 잠시 후 다시 시도해 주세요."},
+	"title_too_many_logins": {langEN: "Too many sign-ins", langKO: "로그인 요청이 너무 많습니다"},
+	"err_too_many_logins": {langEN: "Too many sign-ins were started from your network. Please wait a few minutes and try again.",
+		langKO: "사용 중인 네트워크에서 너무 많은 로그인이 시작되었습니다. 몇 분 후 다시 시도해 주세요."},
+	"title_logins_full": {langEN: "Temporarily unavailable", langKO: "일시적으로 사용할 수 없습니다"},
+	"err_logins_full": {langEN: "Too many sign-ins are in progress right now. Please try again in a few minutes.",
+		langKO: "지금 진행 중인 로그인이 너무 많습니다. 몇 분 후 다시 시도해 주세요."},
 	"err_store_unavailable": {langEN: "The service is temporarily unavailable. Please try again shortly.",
 		langKO: "일시적으로 서비스를 사용할 수 없습니다. 잠시 후 다시 시도해 주세요."},
 	"err_forbidden": {langEN: "Your account is not allowed to use this application.",

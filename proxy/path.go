@@ -18,7 +18,8 @@ var (
 	errPathControl      = errors.New("control character in path")
 	errPathEscape       = errors.New("invalid percent-encoding in path")
 	errPathDotSegment   = errors.New("disguised dot-segment in path")
-	errPathDoubleEncode = errors.New("double-encoded character in path")
+	errPathDoubleEncode = errors.New("escape left after decoding the path once")
+	errPathAmbiguous    = errors.New("path routes elsewhere once normalised or trimmed")
 	errPathOpaque       = errors.New("opaque request target")
 	errPathLookalike    = errors.New("separator lookalike in path")
 )
@@ -126,9 +127,12 @@ func decodeRequestPath(raw string) (string, error) {
 		i += 2
 	}
 	dec := b.String()
-	// An escape left after one decoding ("%252f" → "%2f") of a dangerous
-	// byte: a second decoding upstream would produce the refused character.
-	if hasDangerousEscape(dec) {
+	// Any escape left after one decoding ("%2570" → "%70"): an upstream
+	// that decodes once more reads another path than the one routed on
+	// ("/%2570rivate" is "/private" to it). No legitimate link needs a
+	// literal "%XX" in its path; a '%' not followed by two hex digits
+	// ("/100%25" → "/100%") stays allowed.
+	if hasEscape(dec) {
 		return "", errPathDoubleEncode
 	}
 	return dec, nil
@@ -153,6 +157,22 @@ func hasSeparatorLookalike(s string) bool {
 			return true
 		}
 		i += size - 1
+	}
+	return false
+}
+
+// hasEscape reports whether s, already decoded once, still holds a valid
+// percent-escape.
+func hasEscape(s string) bool {
+	for i := strings.IndexByte(s, '%'); i >= 0; {
+		if _, ok := unhexPair(s, i+1); ok {
+			return true
+		}
+		j := strings.IndexByte(s[i+1:], '%')
+		if j < 0 {
+			return false
+		}
+		i += 1 + j
 	}
 	return false
 }

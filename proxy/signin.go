@@ -2,17 +2,12 @@ package proxy
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
-	"slices"
-	"time"
 
 	"github.com/socialgate/socialgate/session"
 )
-
-// loginStateTTL is how long a started login may take: the state expires
-// after it, single use either way.
-const loginStateTTL = 10 * time.Minute
 
 // signIn shows one button per provider. The rd it passes on is validated
 // here and again at start; an unacceptable rd becomes "/". A browser that
@@ -54,6 +49,11 @@ func (s *Server) start(w http.ResponseWriter, r *http.Request) error {
 		return he
 	}
 	target := s.safeRedirect(rd)
+	if len(target) > session.MaxLoginRedirect {
+		// Every pending login must stay small (an attacker can start as
+		// many as the budget allows): a deep link this long is not kept.
+		target = "/"
+	}
 	if rd != "" && target == "/" && rd != "/" {
 		s.log.LogAttrs(r.Context(), slog.LevelWarn, "redirect refused",
 			slog.String("request_id", requestID(r.Context())),
@@ -70,29 +70,34 @@ func (s *Server) start(w http.ResponseWriter, r *http.Request) error {
 		return he
 	}
 	st := &session.LoginState{
-		Provider:  p.Name(),
-		Verifier:  a.Verifier,
-		Nonce:     a.Nonce,
-		Redirect:  target,
-		CreatedAt: s.now(),
+		Provider: p.Name(),
+		Verifier: a.Verifier,
+		Nonce:    a.Nonce,
+		Redirect: target,
 	}
-	if err := s.sessions.Store().PutLoginState(ctx, a.State, st, loginStateTTL); err != nil {
-		return storeError(err)
+	client := readForwarded(r, s.opts.TrustedProxies).ClientIP
+	if err := s.sessions.BeginLogin(ctx, s.cookies.Bind(w, r), a.State, client, st); err != nil {
+		return loginError(err)
 	}
-	// Bound the pending logins of this browser: the oldest are forgotten,
-	// so /oauth2/start cannot fill the store through one browser.
-	pending := append(s.cookies.ReadLogin(r), a.State)
-	if n := len(pending) - session.MaxPendingLogins; n > 0 {
-		for _, old := range pending[:n] {
-			_ = s.sessions.Store().DeleteLoginState(ctx, old)
-		}
-		pending = slices.Clone(pending[n:])
-	}
-	s.cookies.WriteLogin(w, pending)
 	s.rememberRD(w, target)
 	s.metrics.logins.WithLabelValues(p.Name(), "started").Inc()
 	redirectTo(w, authURL, http.StatusFound)
 	return nil
+}
+
+// loginError maps a failed BeginLogin: a full pending-login budget is 503
+// (the gateway is busy), this client's full share 429 (it started too many
+// logins), anything else a store failure.
+func loginError(err error) error {
+	switch {
+	case errors.Is(err, session.ErrClientLogins):
+		return errorf(http.StatusTooManyRequests, errTooManyLogins, err)
+	case errors.Is(err, session.ErrLoginsFull):
+		return errorf(http.StatusServiceUnavailable, errLoginsFull, err)
+	case errors.Is(err, session.ErrLoginInvalid):
+		return errorf(http.StatusBadRequest, errBadRequest, err)
+	}
+	return storeError(err)
 }
 
 // storeError maps a store failure to 503: fail closed, never let anyone in

@@ -71,7 +71,7 @@ func (s *Server) signOut(w http.ResponseWriter, r *http.Request) error {
 			ended := []*session.Session{sess}
 			if s.opts.RevokeProviderTokens {
 				// The other sessions' tokens are only known before they end.
-				if all, err := s.sessions.Store().ListUser(ctx, sess.User()); err == nil {
+				if all, err := s.sessions.UserSessions(ctx, sess.User()); err == nil {
 					ended = all
 				}
 			}

@@ -121,6 +121,9 @@ func (u *upstreams) serve(w http.ResponseWriter, r *http.Request, cleaned string
 	case outcomeNoRoute:
 		s.writeError(w, r, errorf(http.StatusNotFound, "not_found", nil))
 		return
+	case outcomeBadPath:
+		s.writeError(w, r, errorf(http.StatusBadRequest, "bad_path", errPathAmbiguous))
+		return
 	case outcomeUnavailable:
 		s.writeError(w, r, d.err)
 		return

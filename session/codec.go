@@ -12,19 +12,22 @@ import (
 // (if any) does not answer, so its encoding is a compact binary one:
 // decoding it costs a tenth of encoding/json's reflection and time parsing.
 //
-//	0x01 | Provider Subject Email Name Picture AccessToken RefreshToken
-//	       IDToken CSRF (each uvarint length + bytes) | EmailVerified (1
-//	       byte) | TokenExpiry CreatedAt LastSeen (each: 0, or 1 + varint
-//	       Unix seconds + uvarint nanoseconds)
+//	0x02 | Provider Subject Email Name Picture AccessToken RefreshToken
+//	       IDToken CSRF SID UserAgent IP (each uvarint length + bytes) |
+//	       EmailVerified (1 byte) | TokenExpiry CreatedAt LastSeen (each: 0,
+//	       or 1 + varint Unix seconds + uvarint nanoseconds)
 //	       [ | Account Identities (joined by ","), as strings ]
 //
 // The bracketed tail is written only when one of its fields is set, so
-// sessions written before it existed, and sessions without accounts, stay
-// as they were.
+// sessions without accounts stay as short as they were.
 //
-// JSON always starts with '{', so values written as JSON by earlier
-// versions still decode.
-const codecVersion = 0x01
+// Version 0x01 lacks SID, UserAgent and IP and still decodes. JSON always
+// starts with '{', so values written as JSON by earlier versions decode
+// too.
+const (
+	codecV1      = 0x01
+	codecVersion = 0x02
+)
 
 var errCodec = errors.New("malformed session encoding")
 
@@ -38,7 +41,7 @@ const (
 func encodeSession(b []byte, s *Session) []byte {
 	b = append(b, codecVersion)
 	for _, f := range []string{s.Provider, s.Subject, s.Email, s.Name, s.Picture,
-		s.AccessToken, s.RefreshToken, s.IDToken, s.CSRF} {
+		s.AccessToken, s.RefreshToken, s.IDToken, s.CSRF, s.SID, s.UserAgent, s.IP} {
 		b = binary.AppendUvarint(b, uint64(len(f)))
 		b = append(b, f...)
 	}
@@ -75,12 +78,16 @@ func decodeSession(b []byte, s *Session) error {
 	if len(b) > 0 && b[0] == '{' {
 		return json.Unmarshal(b, s)
 	}
-	if len(b) == 0 || b[0] != codecVersion {
+	if len(b) == 0 || (b[0] != codecVersion && b[0] != codecV1) {
 		return errCodec
 	}
 	d := decoder{b: b[1:]}
-	for _, f := range []*string{&s.Provider, &s.Subject, &s.Email, &s.Name, &s.Picture,
-		&s.AccessToken, &s.RefreshToken, &s.IDToken, &s.CSRF} {
+	fields := []*string{&s.Provider, &s.Subject, &s.Email, &s.Name, &s.Picture,
+		&s.AccessToken, &s.RefreshToken, &s.IDToken, &s.CSRF, &s.SID, &s.UserAgent, &s.IP}
+	if b[0] == codecV1 {
+		fields = fields[:9]
+	}
+	for _, f := range fields {
 		*f = d.string()
 	}
 	switch d.byte() {

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
 	"strings"
@@ -105,11 +106,11 @@ func TestCodecRejects(t *testing.T) {
 	good := encodeSession(nil, sampleSession("", "1", time.Now()))
 	tests := map[string][]byte{
 		"empty":           nil,
-		"unknown version": append([]byte{0x02}, good[1:]...),
+		"unknown version": append([]byte{0x03}, good[1:]...),
 		"truncated":       good[:len(good)-1],
 		"trailing byte":   append(append([]byte{}, good...), 0),
 		"length too long": {codecVersion, 0xff, 0x01},
-		"bad bool":        append(encodeSession(nil, &Session{})[:10], 2, 0, 0, 0),
+		"bad bool":        append(encodeSession(nil, &Session{})[:13], 2, 0, 0, 0),
 		"year 10000":      encodeSession(nil, &Session{CreatedAt: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}),
 		"bad json":        []byte("{"),
 	}
@@ -118,6 +119,25 @@ func TestCodecRejects(t *testing.T) {
 		if err := decodeSession(b, &s); err == nil {
 			t.Errorf("%s: got no error", name)
 		}
+	}
+}
+
+// TestCodecReadsV1: sessions written before SID, UserAgent and IP existed
+// still open after an upgrade.
+func TestCodecReadsV1(t *testing.T) {
+	s := sampleSession("", "1", time.Unix(1767225600, 0))
+	s.UserAgent, s.IP = "", ""
+	v2 := encodeSession(nil, s)
+	// v1 is v2 without the three strings (each one zero byte, all empty)
+	// that follow CSRF.
+	csrfEnd := bytes.Index(v2, []byte(s.CSRF)) + len(s.CSRF)
+	v1 := append(append([]byte{codecV1}, v2[1:csrfEnd]...), v2[csrfEnd+3:]...)
+	var got Session
+	if err := decodeSession(v1, &got); err != nil {
+		t.Fatal(err)
+	}
+	if d := sessionDiff(&got, s); d != "" {
+		t.Error(d)
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -52,6 +54,8 @@ func sampleSession(id, subject string, at time.Time) *Session {
 		IDToken:       "id-token-" + id,
 		TokenExpiry:   at.Add(6 * time.Hour),
 		CSRF:          "csrf-" + id,
+		UserAgent:     "Mozilla/5.0 (Linux; Android 14) KAKAOTALK 10.4.3",
+		IP:            "203.0.113.7",
 		CreatedAt:     at,
 		LastSeen:      at,
 	}
@@ -173,9 +177,10 @@ func testStore(t *testing.T, newStore func(t *testing.T, now func() time.Time) S
 			{"empty id", st.Save(ctx, noID, time.Hour)},
 			{"zero ttl", st.Save(ctx, s, 0)},
 			{"negative touch ttl", st.Touch(ctx, id1, clk.Now(), -time.Second)},
-			{"nil login state", st.PutLoginState(ctx, "s", nil, time.Minute)},
-			{"empty state", st.PutLoginState(ctx, "", &LoginState{}, time.Minute)},
-			{"zero state ttl", st.PutLoginState(ctx, "s", &LoginState{}, 0)},
+			{"nil login state", st.PutLoginState(ctx, "s", nil, quota(clk, time.Minute))},
+			{"empty state", st.PutLoginState(ctx, "", encLogin(&LoginState{Provider: "p"}), quota(clk, time.Minute))},
+			{"zero state ttl", st.PutLoginState(ctx, "s", encLogin(&LoginState{Provider: "p"}), quota(clk, 0))},
+			{"no budget", st.PutLoginState(ctx, "s", encLogin(&LoginState{Provider: "p"}), LoginQuota{TTL: time.Minute})},
 		} {
 			if tc.err == nil {
 				t.Errorf("%s: got nil error, want one", tc.name)
@@ -219,7 +224,7 @@ func testStore(t *testing.T, newStore func(t *testing.T, now func() time.Time) S
 		if err := st.Save(ctx, s, time.Minute); err != nil {
 			t.Fatalf("Save: %v", err)
 		}
-		if err := st.PutLoginState(ctx, "st", &LoginState{Provider: "naver"}, time.Minute); err != nil {
+		if err := st.PutLoginState(ctx, "st", encLogin(&LoginState{Provider: "naver"}), quota(clk, time.Minute)); err != nil {
 			t.Fatalf("PutLoginState: %v", err)
 		}
 		clk.Advance(59 * time.Second)
@@ -324,14 +329,19 @@ func testStore(t *testing.T, newStore func(t *testing.T, now func() time.Time) S
 		want := LoginState{Provider: "kakao", Verifier: "v", Nonce: "n", Redirect: "/위키?q=한글#맨위", CreatedAt: clk.Now()}
 		for i := range 20 {
 			state := fmt.Sprintf("state-%d", i)
-			if err := st.PutLoginState(ctx, state, &want, 10*time.Minute); err != nil {
+			if err := st.PutLoginState(ctx, state, encLogin(&want), quota(clk, 10*time.Minute)); err != nil {
 				t.Fatalf("PutLoginState: %v", err)
 			}
 			var wg sync.WaitGroup
 			results := make([]error, 2)
 			got := make([]*LoginState, 2)
 			for j := range results {
-				wg.Go(func() { got[j], results[j] = st.TakeLoginState(ctx, state) })
+				wg.Go(func() {
+					var b []byte
+					if b, results[j] = st.TakeLoginState(ctx, state); results[j] == nil {
+						got[j], results[j] = decodeLoginState(b)
+					}
+				})
 			}
 			wg.Wait()
 			wins := 0
@@ -354,7 +364,7 @@ func testStore(t *testing.T, newStore func(t *testing.T, now func() time.Time) S
 
 	t.Run("DeleteLoginState", func(t *testing.T) {
 		st, clk := setup(t, false)
-		if err := st.PutLoginState(ctx, "st", &LoginState{Provider: "google", CreatedAt: clk.Now()}, time.Minute); err != nil {
+		if err := st.PutLoginState(ctx, "st", encLogin(&LoginState{Provider: "google", CreatedAt: clk.Now()}), quota(clk, time.Minute)); err != nil {
 			t.Fatalf("PutLoginState: %v", err)
 		}
 		if err := st.DeleteLoginState(ctx, "st"); err != nil {
@@ -365,6 +375,93 @@ func testStore(t *testing.T, newStore func(t *testing.T, now func() time.Time) S
 		}
 	})
 
+	t.Run("LoginQuota", func(t *testing.T) {
+		st, clk := setup(t, false)
+		data := encLogin(&LoginState{Provider: "kakao", Redirect: "/" + strings.Repeat("가", 600)}) // ~1.8 KB
+		cost, clientCost := loginCost("state-00", data)
+		q := quota(clk, 10*time.Minute)
+		q.Budget = 10 * cost
+		q.ClientBudget = 3 * clientCost
+		put := func(i int, client string) error {
+			q := q
+			q.Client = client
+			return st.PutLoginState(ctx, fmt.Sprintf("state-%02d", i), data, q)
+		}
+		for i := range 3 {
+			if err := put(i, "198.51.100.1"); err != nil {
+				t.Fatalf("client's login %d: %v", i, err)
+			}
+		}
+		if err := put(3, "198.51.100.1"); !errors.Is(err, ErrClientLogins) {
+			t.Errorf("client's 4th login: got %v, want ErrClientLogins", err)
+		}
+		for i := 3; i < 10; i++ {
+			if err := put(i, ""); err != nil {
+				t.Fatalf("login %d within the budget: %v", i, err)
+			}
+		}
+		for i := 10; i < 20; i++ {
+			if err := put(i, fmt.Sprintf("203.0.113.%d", i)); !errors.Is(err, ErrLoginsFull) {
+				t.Fatalf("login %d past the budget: got %v, want ErrLoginsFull", i, err)
+			}
+		}
+		// Nothing pending was evicted to make room, and taking one gives
+		// its bytes back.
+		for i := range 10 {
+			if _, err := st.TakeLoginState(ctx, fmt.Sprintf("state-%02d", i)); err != nil {
+				t.Errorf("state %d after the flood: %v (a pending login was evicted)", i, err)
+			}
+		}
+		for i := 20; i < 30; i++ {
+			if err := put(i, "198.51.100.1"); err != nil && !errors.Is(err, ErrClientLogins) {
+				t.Fatalf("login %d after the states were taken: %v", i, err)
+			}
+		}
+		if err := put(30, "198.51.100.2"); err != nil {
+			t.Errorf("another client after the states were taken: %v", err)
+		}
+	})
+
+	t.Run("Indexes", func(t *testing.T) {
+		st, clk := setup(t, false)
+		a := sampleSession(id1, "1", clk.Now())
+		a.SID, a.UserAgent, a.IP = "sid-1", "Mozilla/5.0 (iPhone)", "2001:db8::1"
+		b := sampleSession(id2, "2", clk.Now().Add(time.Second))
+		b.SID = "sid-1"
+		for _, s := range []*Session{a, b} {
+			if err := st.Save(ctx, s, time.Hour); err != nil {
+				t.Fatalf("Save: %v", err)
+			}
+		}
+		got, err := st.ListSID(ctx, "kakao", "sid-1")
+		if err != nil || !slices.Equal(ids(got), []string{id1, id2}) {
+			t.Fatalf("ListSID: got %v, %v; want both", ids(got), err)
+		}
+		if got[0].UserAgent != a.UserAgent || got[0].IP != a.IP || got[0].SID != a.SID {
+			t.Errorf("ListSID: got UA %q IP %q SID %q; want what was saved", got[0].UserAgent, got[0].IP, got[0].SID)
+		}
+		if got, _ := st.ListSID(ctx, "google", "sid-1"); len(got) != 0 {
+			t.Errorf("ListSID of another provider: got %v, want none", ids(got))
+		}
+		users, err := st.ListUsers(ctx)
+		if err != nil || !slices.Equal(users, []string{"kakao:1", "kakao:2"}) {
+			t.Errorf("ListUsers: got %v, %v; want [kakao:1 kakao:2]", users, err)
+		}
+		if err := st.Delete(ctx, id1); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := st.ListSID(ctx, "kakao", "sid-1"); !slices.Equal(ids(got), []string{id2}) {
+			t.Errorf("ListSID after Delete: got %v, want [%s]", ids(got), id2)
+		}
+		b.SID = ""
+		if err := st.Save(ctx, b, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := st.ListSID(ctx, "kakao", "sid-1"); len(got) != 0 {
+			t.Errorf("ListSID after the SID was cleared: got %v, want none", ids(got))
+		}
+	})
+
 	t.Run("Ping", func(t *testing.T) {
 		st, _ := setup(t, false)
 		if err := st.Ping(ctx); err != nil {
@@ -372,6 +469,13 @@ func testStore(t *testing.T, newStore func(t *testing.T, now func() time.Time) S
 		}
 	})
 }
+
+// quota is a generous login quota on clk.
+func quota(clk *fakeClock, ttl time.Duration) LoginQuota {
+	return LoginQuota{TTL: ttl, Budget: 1 << 30, At: clk.Now()}
+}
+
+func encLogin(st *LoginState) []byte { return st.encode() }
 
 func ids(ss []*Session) []string {
 	out := make([]string, len(ss))

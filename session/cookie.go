@@ -14,15 +14,12 @@ import (
 
 const (
 	// MaxPendingLogins bounds the login states one browser keeps in its
-	// login cookie. The proxy evicts the oldest from the store beyond it.
+	// login cookie; BeginLogin drops the oldest from the store beyond it.
 	MaxPendingLogins = 5
 
 	// DefaultCookieName is the cookie name when CookieOptions.Name is empty.
 	DefaultCookieName = "_socialgate"
 
-	// loginMaxAge is how long a started login may take; it matches
-	// Manager.LoginStateTTL.
-	loginMaxAge = 10 * time.Minute
 	// sessionSignMaxAge caps the signed timestamp of a browser-session
 	// cookie (MaxAge zero); the store enforces the real lifetime.
 	sessionSignMaxAge = 30 * 24 * time.Hour
@@ -73,6 +70,11 @@ type CookieOptions struct {
 // (an opaque session ID) and the login cookie (the pending login states of
 // this browser). Both are HMAC-signed, not encrypted: neither value is
 // secret from its own browser, but neither may be forged.
+//
+// The session cookie is read on every proxied request, so it has its own
+// pooled verifier (cookie_verify.go) and is signed on the injected clock.
+// The login cookie is a gorilla/sessions CookieStore (login_cookie.go):
+// written twice per login, it gains nothing from a faster path.
 type Cookies struct {
 	name     string
 	domain   string
@@ -81,9 +83,9 @@ type Cookies struct {
 	maxAge   time.Duration
 	now      func() time.Time
 
-	session []securecookie.Codec // [0] signs; all verify
-	login   []securecookie.Codec
-	verify  *sessionVerifier // reads what session writes, cheaply
+	session []securecookie.Codec // securecookie's reading, the reference verify is held to (tests)
+	login   *loginCookie
+	verify  *sessionVerifier // signs and reads the session cookie, cheaply
 }
 
 // NewCookies checks o and derives the signing keys.
@@ -130,10 +132,10 @@ func NewCookies(o CookieOptions) (*Cookies, error) {
 			return nil, fmt.Errorf("cookie key: %w", err)
 		}
 		c.session = append(c.session, newCodec(key, signAge, securecookie.NopEncoder{}))
-		c.login = append(c.login, newCodec(key, loginMaxAge, securecookie.JSONEncoder{}))
 		keys = append(keys, key)
 	}
 	c.verify = newSessionVerifier(c.SessionName(), keys, signAge)
+	c.login = newLoginCookie(c, keys)
 	return c, nil
 }
 
@@ -208,56 +210,11 @@ func (c *Cookies) ClearSession(w http.ResponseWriter) {
 	http.SetCookie(w, c.cookie(c.SessionName(), "", -1))
 }
 
-// ReadLogin returns the pending login states of this browser, oldest first,
-// or nil when the cookie is missing or does not verify.
-func (c *Cookies) ReadLogin(r *http.Request) []string {
-	name := c.LoginName()
-	for i, ck := range r.CookiesNamed(name) {
-		if i == maxCookieTries {
-			break
-		}
-		var states []string
-		if securecookie.DecodeMulti(name, ck.Value, &states, c.login...) == nil {
-			return states
-		}
-	}
-	return nil
-}
+// readLogin returns this browser's pending login states, oldest first.
+func (c *Cookies) readLogin(r *http.Request) []string { return c.login.read(r) }
 
-// WriteLogin sets the login cookie to states (oldest first) for 10 minutes.
-// Only the newest MaxPendingLogins are kept; no states clears the cookie.
-func (c *Cookies) WriteLogin(w http.ResponseWriter, states []string) {
-	if len(states) > MaxPendingLogins {
-		states = states[len(states)-MaxPendingLogins:]
-	}
-	if len(states) == 0 {
-		c.ClearLogin(w)
-		return
-	}
-	name := c.LoginName()
-	v, err := securecookie.EncodeMulti(name, states, c.login[0])
-	if err != nil {
-		c.ClearLogin(w)
-		return
-	}
-	http.SetCookie(w, c.loginCookie(v, loginMaxAge))
-}
-
-// ClearLogin expires the login cookie.
-func (c *Cookies) ClearLogin(w http.ResponseWriter) {
-	http.SetCookie(w, c.loginCookie("", -1))
-}
-
-// loginCookie is never Strict, whatever the session cookie is: it must
-// come back on the provider's cross-site redirect to the callback, or every
-// login would fail the state check.
-func (c *Cookies) loginCookie(value string, maxAge time.Duration) *http.Cookie {
-	ck := c.cookie(c.LoginName(), value, maxAge)
-	if ck.SameSite == http.SameSiteStrictMode {
-		ck.SameSite = http.SameSiteLaxMode
-	}
-	return ck
-}
+// writeLogin sets the login cookie to states, oldest first; none clears it.
+func (c *Cookies) writeLogin(w http.ResponseWriter, states []string) { c.login.write(w, states) }
 
 // cookie builds a cookie with the shared attributes. maxAge zero makes a
 // browser-session cookie; negative deletes it.

@@ -1,11 +1,12 @@
 package session
 
 import (
+	"bytes"
 	"crypto/hkdf"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
+	"encoding/gob"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -119,7 +120,7 @@ func TestSessionCookieAttributes(t *testing.T) {
 		}
 
 		w = httptest.NewRecorder()
-		c.WriteLogin(w, []string{"s1"})
+		c.writeLogin(w, []string{"s1"})
 		wantLoginSame := tc.wantSame
 		if wantLoginSame == http.SameSiteStrictMode {
 			wantLoginSame = http.SameSiteLaxMode // see TestLoginCookieNeverStrict
@@ -127,7 +128,8 @@ func TestSessionCookieAttributes(t *testing.T) {
 		if ck := setCookie(t, w); ck.Name != c.LoginName() || ck.MaxAge != 600 || !ck.HttpOnly || ck.SameSite != wantLoginSame || ck.Secure != tc.o.Secure {
 			t.Errorf("%+v login cookie: got %+v, want HttpOnly Max-Age 600", tc.o, ck)
 		}
-		for _, clear := range []func(http.ResponseWriter){c.ClearSession, c.ClearLogin} {
+		clearLogin := func(w http.ResponseWriter) { c.writeLogin(w, nil) }
+		for _, clear := range []func(http.ResponseWriter){c.ClearSession, clearLogin} {
 			w = httptest.NewRecorder()
 			clear(w)
 			if ck := setCookie(t, w); ck.MaxAge != -1 || ck.Value != "" || ck.Path != "/" || ck.Domain != tc.o.Domain {
@@ -259,37 +261,72 @@ func TestReadSessionSeveralCookies(t *testing.T) {
 	}
 }
 
+// forgeLogin signs a login cookie value as gorilla/sessions' CookieStore
+// does (gob of the values map, then securecookie), at ts.
+func forgeLogin(secret []byte, name string, states []string, ts time.Time) string {
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(map[any]any{statesKey: states}); err != nil {
+		panic(err)
+	}
+	return forge(secret, name, buf.Bytes(), ts)
+}
+
 func TestLoginCookie(t *testing.T) {
 	c := newTestCookies(t, CookieOptions{Secure: true})
 	w := httptest.NewRecorder()
 	states := []string{"s1", "s2", "s3", "s4", "s5", "s6", "s7"}
-	c.WriteLogin(w, states)
-	got := c.ReadLogin(requestWith(setCookie(t, w)))
+	c.writeLogin(w, states)
+	got := c.readLogin(requestWith(setCookie(t, w)))
 	if want := states[2:]; !slices.Equal(got, want) {
-		t.Errorf("ReadLogin: got %q, want the newest %d %q", got, MaxPendingLogins, want)
+		t.Errorf("readLogin: got %q, want the newest %d %q", got, MaxPendingLogins, want)
 	}
 
 	name := c.LoginName()
-	enc, _ := json.Marshal([]string{"s1"})
+	if got := c.readLogin(requestWith(&http.Cookie{Name: name, Value: forgeLogin(testSecret, name, []string{"s1"}, time.Now())})); !slices.Equal(got, []string{"s1"}) {
+		t.Fatalf("forgeLogin does not match the real format: read %q", got)
+	}
 	for _, tc := range []struct {
 		name  string
 		value string
 		want  []string
 	}{
-		{"9 minutes old", forge(testSecret, name, enc, time.Now().Add(-9*time.Minute)), []string{"s1"}},
-		{"11 minutes old", forge(testSecret, name, enc, time.Now().Add(-11*time.Minute)), nil},
-		{"wrong key", forge(otherSecret, name, enc, time.Now()), nil},
-		{"session cookie value", forge(testSecret, c.SessionName(), enc, time.Now()), nil},
+		{"9 minutes old", forgeLogin(testSecret, name, []string{"s1"}, time.Now().Add(-9*time.Minute)), []string{"s1"}},
+		{"11 minutes old", forgeLogin(testSecret, name, []string{"s1"}, time.Now().Add(-11*time.Minute)), nil},
+		{"wrong key", forgeLogin(otherSecret, name, []string{"s1"}, time.Now()), nil},
+		{"session cookie value", forgeLogin(testSecret, c.SessionName(), []string{"s1"}, time.Now()), nil},
+		{"not gob", forge(testSecret, name, []byte(`["s1"]`), time.Now()), nil},
+		{"garbage", "%%%|||", nil},
 	} {
-		if got := c.ReadLogin(requestWith(&http.Cookie{Name: name, Value: tc.value})); !slices.Equal(got, tc.want) {
+		if got := c.readLogin(requestWith(&http.Cookie{Name: name, Value: tc.value})); !slices.Equal(got, tc.want) {
 			t.Errorf("%s: got %q, want %q", tc.name, got, tc.want)
 		}
 	}
 
 	w = httptest.NewRecorder()
-	c.WriteLogin(w, nil)
+	c.writeLogin(w, nil)
 	if ck := setCookie(t, w); ck.MaxAge != -1 {
-		t.Errorf("WriteLogin(nil): got Max-Age %d, want a cleared cookie", ck.MaxAge)
+		t.Errorf("writeLogin(nil): got Max-Age %d, want a cleared cookie", ck.MaxAge)
+	}
+}
+
+// TestLoginCookieRotationAndTossing: previous secrets still verify the
+// login cookie (gorilla/sessions' codec list), and a cookie tossed in
+// front of the real one from a sibling subdomain does not hide it.
+func TestLoginCookieRotationAndTossing(t *testing.T) {
+	old := newTestCookies(t, CookieOptions{Secret: testSecret})
+	w := httptest.NewRecorder()
+	old.writeLogin(w, []string{"s1"})
+	ck := setCookie(t, w)
+	rotated := newTestCookies(t, CookieOptions{Secret: otherSecret, PreviousSecrets: [][]byte{testSecret}})
+	if got := rotated.readLogin(requestWith(ck)); !slices.Equal(got, []string{"s1"}) {
+		t.Errorf("previous secret: got %q, want [s1]", got)
+	}
+	if got := newTestCookies(t, CookieOptions{Secret: otherSecret}).readLogin(requestWith(ck)); got != nil {
+		t.Errorf("dropped secret: got %q, want nil", got)
+	}
+	tossed := &http.Cookie{Name: ck.Name, Value: forgeLogin(otherSecret, ck.Name, []string{"attacker"}, time.Now())}
+	if got := old.readLogin(requestWith(tossed, ck)); !slices.Equal(got, []string{"s1"}) {
+		t.Errorf("tossed cookie first: got %q, want [s1]", got)
 	}
 }
 
@@ -332,7 +369,7 @@ func FuzzReadSession(f *testing.F) {
 			if id, ok := c.ReadSession(r); ok && id != testID {
 				t.Errorf("ReadSession(%q): got %q, true; want false", header, id)
 			}
-			_ = c.ReadLogin(r)
+			_ = c.readLogin(r)
 		}
 	})
 }
@@ -346,7 +383,7 @@ func TestLoginCookieNeverStrict(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := httptest.NewRecorder()
-	c.WriteLogin(rec, []string{"state"})
+	c.writeLogin(rec, []string{"state"})
 	c.WriteSession(rec, strings.Repeat("A", 43))
 	for _, ck := range rec.Result().Cookies() {
 		want := http.SameSiteStrictMode

@@ -15,8 +15,6 @@ const (
 	// unpadded base64url.
 	idBytes = 32
 	idLen   = 43
-
-	loginStateTTL = 10 * time.Minute
 )
 
 // ManagerOptions configures a Manager.
@@ -39,10 +37,20 @@ type ManagerOptions struct {
 	// answer. So an ended session is refused everywhere within a second,
 	// whatever CacheTTL is. Close stops the link.
 	CacheTTL time.Duration
-	// Now is the clock. Zero: time.Now.
+	// Now is the clock of every rule here: expiry, touches, the cache, the
+	// age of login states, refresh deadlines. Zero: time.Now.
 	Now func() time.Time
 	// Accounts turns on linked accounts (accounts.go). Zero: off.
 	Accounts AccountsOptions
+	// PendingLoginBytes bounds the bytes of every pending login in the
+	// store, shared by all replicas on Redis; past it BeginLogin answers
+	// ErrLoginsFull. Zero: 64 MiB.
+	PendingLoginBytes int64
+	// ClientPendingLoginBytes bounds one client's pending logins (one IPv4
+	// address or IPv6 /64); past it BeginLogin answers ErrClientLogins.
+	// Each login costs its client at least 8 KiB, so this also caps their
+	// number. Zero: PendingLoginBytes/16.
+	ClientPendingLoginBytes int64
 }
 
 // Manager applies the session rules on top of a Store: unguessable IDs, a
@@ -54,6 +62,9 @@ type Manager struct {
 	idle     time.Duration
 	touch    time.Duration
 	now      func() time.Time
+
+	loginBytes       int64
+	clientLoginBytes int64
 
 	notify notifier // nil: the store is local to this process
 
@@ -79,6 +90,15 @@ func NewManager(o ManagerOptions) (*Manager, error) {
 		idle:     orDefault(o.IdleTimeout, 24*time.Hour),
 		touch:    orDefault(o.TouchInterval, time.Minute),
 		now:      o.Now,
+
+		loginBytes:       o.PendingLoginBytes,
+		clientLoginBytes: o.ClientPendingLoginBytes,
+	}
+	if m.loginBytes == 0 {
+		m.loginBytes = defaultLoginBytes
+	}
+	if m.clientLoginBytes == 0 {
+		m.clientLoginBytes = m.loginBytes / clientShare
 	}
 	if m.now == nil {
 		m.now = time.Now
@@ -90,6 +110,8 @@ func NewManager(o ManagerOptions) (*Manager, error) {
 		return nil, fmt.Errorf("session manager: touch interval %v must be shorter than idle timeout %v", m.touch, m.idle)
 	case o.CacheTTL < 0:
 		return nil, errors.New("session manager: cache ttl must not be negative")
+	case m.loginBytes < 0 || m.clientLoginBytes <= 0:
+		return nil, errors.New("session manager: pending login budgets must be positive")
 	}
 	m.notify, _ = o.Store.(notifier)
 	if o.Accounts.Enabled {
@@ -124,14 +146,17 @@ func orDefault(d, def time.Duration) time.Duration {
 	return d
 }
 
-// Store returns the underlying store.
-func (m *Manager) Store() Store { return m.store }
+// Ping reports whether the store answers (readiness).
+func (m *Manager) Ping(ctx context.Context) error {
+	if err := m.store.Ping(ctx); err != nil {
+		return fmt.Errorf("session ping: %w", err)
+	}
+	return nil
+}
 
-// LoginStateTTL is how long a started login waits for its callback.
-func (m *Manager) LoginStateTTL() time.Duration { return loginStateTTL }
-
-// Create starts a session from s (its identity and tokens) under a new
-// random ID with a new CSRF token, and deletes oldID, the browser's
+// Create starts a session from s (its identity, tokens, provider session
+// ID, and the browser's User-Agent and IP, which are cut to 512 and 64
+// bytes) under a new random ID with a new CSRF token, and deletes oldID, the browser's
 // previous session, so an ID planted before sign-in never becomes signed
 // in (session fixation). s itself is not modified.
 func (m *Manager) Create(ctx context.Context, s *Session, oldID string) (*Session, error) {
@@ -141,6 +166,8 @@ func (m *Manager) Create(ctx context.Context, s *Session, oldID string) (*Sessio
 	ns := *s
 	ns.ID = newToken()
 	ns.CSRF = newToken()
+	ns.UserAgent = truncate(ns.UserAgent, maxUserAgent)
+	ns.IP = truncate(ns.IP, maxIP)
 	now := m.now()
 	ns.CreatedAt, ns.LastSeen = now, now
 	if err := m.store.Save(ctx, &ns, min(m.idle, m.lifetime)); err != nil {

@@ -336,6 +336,8 @@ func TestNewManagerChecks(t *testing.T) {
 		{"no store", ManagerOptions{}, true},
 		{"touch not shorter than idle", ManagerOptions{Store: mem, IdleTimeout: time.Minute, TouchInterval: time.Minute}, true},
 		{"negative lifetime", ManagerOptions{Store: mem, Lifetime: -time.Hour}, true},
+		{"negative login budget", ManagerOptions{Store: mem, PendingLoginBytes: -1}, true},
+		{"negative client login budget", ManagerOptions{Store: mem, ClientPendingLoginBytes: -1}, true},
 	} {
 		_, err := NewManager(tc.o)
 		if got := err != nil; got != tc.wantErr {
@@ -343,10 +345,7 @@ func TestNewManagerChecks(t *testing.T) {
 		}
 	}
 	m, _ := NewManager(ManagerOptions{Store: mem})
-	if got, want := m.LoginStateTTL(), 10*time.Minute; got != want {
-		t.Errorf("LoginStateTTL: got %v, want %v", got, want)
-	}
-	if m.Store() != mem {
-		t.Error("Store: got another store, want the one given")
+	if m.loginBytes != 64<<20 || m.clientLoginBytes != 4<<20 {
+		t.Errorf("default login budgets: got %d and %d, want 64 MiB and 4 MiB", m.loginBytes, m.clientLoginBytes)
 	}
 }

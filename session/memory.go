@@ -11,12 +11,9 @@ import (
 	"time"
 )
 
-// MemoryOptions configures a Memory store.
+// MemoryOptions configures a Memory store. Pending logins are bounded in
+// bytes by the quota each PutLoginState carries (ManagerOptions).
 type MemoryOptions struct {
-	// MaxLoginStates bounds pending login states across all browsers;
-	// beyond it the oldest are dropped, so a flood of /oauth2/start cannot
-	// exhaust memory. Zero: 100000.
-	MaxLoginStates int
 	// SweepInterval is how often the janitor removes expired entries.
 	// Zero: 1m. Expiry is also checked on every read, so this only bounds
 	// memory, not correctness.
@@ -29,15 +26,20 @@ type MemoryOptions struct {
 // guarded by one mutex; nothing is encrypted because nothing leaves the
 // process.
 type Memory struct {
-	now       func() time.Time
-	maxStates int
+	now func() time.Time
 
 	mu       sync.Mutex
 	sessions map[string]*memSession
 	users    map[string]map[string]struct{} // user → session IDs
+	sids     map[string]map[string]struct{} // sidKey(provider, sid) → session IDs
 	states   map[string]*list.Element       // state → element of order
 	order    *list.List                     // *memState, oldest first
 	locks    map[string]time.Time           // lock key → expiry (lock.go); nil until the first lock
+
+	// stateBytes and clientBytes are what the pending states are charged
+	// (loginCost), in all and by client.
+	stateBytes  int64
+	clientBytes map[string]int64
 
 	stop      chan struct{}
 	done      chan struct{}
@@ -50,16 +52,17 @@ type memSession struct {
 }
 
 type memState struct {
-	key string
-	st  LoginState
-	exp time.Time
+	key              string
+	data             []byte
+	exp              time.Time
+	client           string
+	cost, clientCost int64
 }
+
+func sidKey(provider, sid string) string { return provider + ":" + sid }
 
 // NewMemory returns a Memory store and starts its janitor; Close stops it.
 func NewMemory(o MemoryOptions) *Memory {
-	if o.MaxLoginStates <= 0 {
-		o.MaxLoginStates = 100000
-	}
 	if o.SweepInterval <= 0 {
 		o.SweepInterval = time.Minute
 	}
@@ -67,14 +70,15 @@ func NewMemory(o MemoryOptions) *Memory {
 		o.Now = time.Now
 	}
 	m := &Memory{
-		now:       o.Now,
-		maxStates: o.MaxLoginStates,
-		sessions:  make(map[string]*memSession),
-		users:     make(map[string]map[string]struct{}),
-		states:    make(map[string]*list.Element),
-		order:     list.New(),
-		stop:      make(chan struct{}),
-		done:      make(chan struct{}),
+		now:         o.Now,
+		sessions:    make(map[string]*memSession),
+		users:       make(map[string]map[string]struct{}),
+		sids:        make(map[string]map[string]struct{}),
+		states:      make(map[string]*list.Element),
+		order:       list.New(),
+		clientBytes: make(map[string]int64),
+		stop:        make(chan struct{}),
+		done:        make(chan struct{}),
 	}
 	go m.janitor(o.SweepInterval)
 	return m
@@ -107,8 +111,7 @@ func (m *Memory) sweep() {
 	for el := m.order.Front(); el != nil; {
 		next := el.Next()
 		if st := el.Value.(*memState); !now.Before(st.exp) {
-			m.order.Remove(el)
-			delete(m.states, st.key)
+			m.dropStateLocked(el)
 		}
 		el = next
 	}
@@ -129,14 +132,27 @@ func (m *Memory) deleteLocked(id string) bool {
 		return false
 	}
 	delete(m.sessions, id)
-	user := e.s.User()
-	if ids := m.users[user]; ids != nil {
-		delete(ids, id)
-		if len(ids) == 0 {
-			delete(m.users, user)
-		}
+	unindex(m.users, e.s.User(), id)
+	if e.s.SID != "" {
+		unindex(m.sids, sidKey(e.s.Provider, e.s.SID), id)
 	}
 	return true
+}
+
+func index(idx map[string]map[string]struct{}, key, id string) {
+	if idx[key] == nil {
+		idx[key] = make(map[string]struct{})
+	}
+	idx[key][id] = struct{}{}
+}
+
+func unindex(idx map[string]map[string]struct{}, key, id string) {
+	if ids := idx[key]; ids != nil {
+		delete(ids, id)
+		if len(ids) == 0 {
+			delete(idx, key)
+		}
+	}
 }
 
 // Load returns a copy of the session, so callers may change it freely.
@@ -161,11 +177,10 @@ func (m *Memory) Save(_ context.Context, s *Session, ttl time.Duration) error {
 	// A changed user (never expected) must not leave a stale index entry.
 	m.deleteLocked(s.ID)
 	m.sessions[s.ID] = &memSession{s: *s, exp: m.now().Add(ttl)}
-	user := s.User()
-	if m.users[user] == nil {
-		m.users[user] = make(map[string]struct{})
+	index(m.users, s.User(), s.ID)
+	if s.SID != "" {
+		index(m.sids, sidKey(s.Provider, s.SID), s.ID)
 	}
-	m.users[user][s.ID] = struct{}{}
 	return nil
 }
 
@@ -199,15 +214,44 @@ func (m *Memory) Delete(_ context.Context, id string) error {
 func (m *Memory) ListUser(_ context.Context, user string) ([]*Session, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return m.listLocked(m.users[user]), nil
+}
+
+// ListSID returns copies of the live sessions with that provider session.
+func (m *Memory) ListSID(_ context.Context, provider, sid string) ([]*Session, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.listLocked(m.sids[sidKey(provider, sid)]), nil
+}
+
+func (m *Memory) listLocked(ids map[string]struct{}) []*Session {
 	now := m.now()
 	var out []*Session
-	for id := range m.users[user] {
+	for id := range ids {
 		if e, ok := m.liveLocked(id, now); ok {
 			s := e.s
 			out = append(out, &s)
 		}
 	}
 	sortSessions(out)
+	return out
+}
+
+// ListUsers returns the users with a live session, sorted.
+func (m *Memory) ListUsers(context.Context) ([]string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now()
+	var out []string
+	for user, ids := range m.users {
+		for id := range ids {
+			if _, ok := m.liveLocked(id, now); ok {
+				out = append(out, user)
+				break
+			}
+		}
+	}
+	slices.Sort(out)
 	return out, nil
 }
 
@@ -240,46 +284,71 @@ func (m *Memory) DeleteAll(_ context.Context) (int, error) {
 	}
 	clear(m.sessions)
 	clear(m.users)
+	clear(m.sids)
 	return n, nil
 }
 
-// PutLoginState stores a copy of st; past MaxLoginStates the oldest pending
-// state is dropped.
-func (m *Memory) PutLoginState(_ context.Context, state string, st *LoginState, ttl time.Duration) error {
-	if err := checkState(state, st, ttl); err != nil {
+// PutLoginState keeps a copy of data, charged to q's budgets. States past
+// their TTL are dropped first; a pending one never is.
+func (m *Memory) PutLoginState(_ context.Context, state string, data []byte, q LoginQuota) error {
+	if err := checkQuota(state, data, q); err != nil {
 		return fmt.Errorf("memory put login state: %w", err)
 	}
+	cost, clientCost := loginCost(state, data)
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	now := m.now()
 	if el, ok := m.states[state]; ok {
-		m.order.Remove(el)
+		m.dropStateLocked(el)
 	}
-	m.states[state] = m.order.PushBack(&memState{key: state, st: *st, exp: m.now().Add(ttl)})
-	for m.order.Len() > m.maxStates {
-		oldest := m.order.Front()
-		m.order.Remove(oldest)
-		delete(m.states, oldest.Value.(*memState).key)
+	// One TTL for every state: the front of order expires first.
+	for el := m.order.Front(); el != nil && !now.Before(el.Value.(*memState).exp); el = m.order.Front() {
+		m.dropStateLocked(el)
 	}
+	if m.stateBytes+cost > q.Budget {
+		return fmt.Errorf("memory put login state: %w", ErrLoginsFull)
+	}
+	if q.Client != "" && m.clientBytes[q.Client]+clientCost > q.ClientBudget {
+		return fmt.Errorf("memory put login state: %w", ErrClientLogins)
+	}
+	st := &memState{key: state, data: slices.Clone(data), exp: now.Add(q.TTL), cost: cost}
+	m.stateBytes += cost
+	if q.Client != "" {
+		st.client, st.clientCost = q.Client, clientCost
+		m.clientBytes[q.Client] += clientCost
+	}
+	m.states[state] = m.order.PushBack(st)
 	return nil
+}
+
+// dropStateLocked removes a pending state and gives back its charges.
+func (m *Memory) dropStateLocked(el *list.Element) {
+	st := el.Value.(*memState)
+	m.order.Remove(el)
+	delete(m.states, st.key)
+	m.stateBytes -= st.cost
+	if st.client != "" {
+		if m.clientBytes[st.client] -= st.clientCost; m.clientBytes[st.client] <= 0 {
+			delete(m.clientBytes, st.client)
+		}
+	}
 }
 
 // TakeLoginState returns and removes the state: the second call for the
 // same state gets ErrNotFound.
-func (m *Memory) TakeLoginState(_ context.Context, state string) (*LoginState, error) {
+func (m *Memory) TakeLoginState(_ context.Context, state string) ([]byte, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	el, ok := m.states[state]
 	if !ok {
 		return nil, ErrNotFound
 	}
-	m.order.Remove(el)
-	delete(m.states, state)
-	e := el.Value.(*memState)
-	if !m.now().Before(e.exp) {
+	m.dropStateLocked(el)
+	st := el.Value.(*memState)
+	if !m.now().Before(st.exp) {
 		return nil, ErrNotFound
 	}
-	st := e.st
-	return &st, nil
+	return st.data, nil
 }
 
 // DeleteLoginState drops a pending state.
@@ -287,10 +356,16 @@ func (m *Memory) DeleteLoginState(_ context.Context, state string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if el, ok := m.states[state]; ok {
-		m.order.Remove(el)
-		delete(m.states, state)
+		m.dropStateLocked(el)
 	}
 	return nil
+}
+
+// pendingLoginBytes is what the pending states are charged (tests).
+func (m *Memory) pendingLoginBytes() int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.stateBytes
 }
 
 // Ping always succeeds: memory is always there.
@@ -319,17 +394,6 @@ func checkSave(s *Session, ttl time.Duration) error {
 	switch {
 	case s == nil || s.ID == "":
 		return errors.New("session without id")
-	case ttl <= 0:
-		return fmt.Errorf("ttl %v: must be positive", ttl)
-	}
-	return nil
-}
-
-// checkState rejects a login state no store can keep.
-func checkState(state string, st *LoginState, ttl time.Duration) error {
-	switch {
-	case state == "" || st == nil:
-		return errors.New("login state without key or value")
 	case ttl <= 0:
 		return fmt.Errorf("ttl %v: must be positive", ttl)
 	}

@@ -3,7 +3,6 @@ package session
 import (
 	"context"
 	"errors"
-	"fmt"
 	"testing"
 	"time"
 )
@@ -30,10 +29,10 @@ func TestMemorySweep(t *testing.T) {
 	if err := m.Save(ctx, long, time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.PutLoginState(ctx, "old", &LoginState{}, time.Minute); err != nil {
+	if err := m.PutLoginState(ctx, "old", encLogin(&LoginState{Provider: "p"}), quota(clk, time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.PutLoginState(ctx, "new", &LoginState{}, time.Hour); err != nil {
+	if err := m.PutLoginState(ctx, "new", encLogin(&LoginState{Provider: "p"}), quota(clk, time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	clk.Advance(2 * time.Minute)
@@ -56,22 +55,8 @@ func TestMemorySweep(t *testing.T) {
 	if got, want := m.order.Len(), 1; got != want {
 		t.Errorf("login states: got %d, want %d", got, want)
 	}
-}
-
-func TestMemoryMaxLoginStates(t *testing.T) {
-	ctx := context.Background()
-	m := NewMemory(MemoryOptions{MaxLoginStates: 3})
-	defer m.Close()
-	for i := range 5 {
-		if err := m.PutLoginState(ctx, fmt.Sprint(i), &LoginState{Provider: "kakao"}, time.Minute); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for i, want := range []bool{false, false, true, true, true} {
-		_, err := m.TakeLoginState(ctx, fmt.Sprint(i))
-		if got := err == nil; got != want {
-			t.Errorf("state %d: got present %v, want %v (oldest dropped first)", i, got, want)
-		}
+	if _, cost := loginCost("new", encLogin(&LoginState{Provider: "p"})); m.stateBytes > cost {
+		t.Errorf("after sweep: %d bytes charged, want at most the one live state's %d", m.stateBytes, cost)
 	}
 }
 

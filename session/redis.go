@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"crypto/tls"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -20,6 +19,7 @@ const (
 	fieldData = "d" // sealed Session (codec.go)
 	fieldLast = "l" // LastSeen, Unix milliseconds
 	fieldUser = "u" // Session.User(), to find the index on Touch and Delete
+	fieldSID  = "x" // sidKey(Provider, SID) when SID is set, likewise
 )
 
 // RedisOptions configures a Redis store. One address means a standalone
@@ -64,10 +64,12 @@ type RedisOptions struct {
 
 // Redis is a Store on Redis standalone, Sentinel or Cluster.
 //
-// Keys: {prefix}s:{id} is a hash (fields d, l, u) with TTL ttl;
+// Keys: {prefix}s:{id} is a hash (fields d, l, u, x) with TTL ttl;
 // {prefix}u:{user} is a set of session IDs whose TTL is the longest of its
-// sessions' TTLs (stale IDs are pruned lazily); {prefix}ls:{state} is a
-// sealed login state. No command spans two keys, so Cluster never answers
+// sessions' TTLs (stale IDs are pruned lazily); {prefix}sid:{provider}:{sid}
+// likewise for the provider's session ID; {prefix}ls:{state} is a sealed
+// login state and {prefix}lq, {prefix}lq:{client} its byte accounting
+// (redis_login.go). No command spans two keys, so Cluster never answers
 // CROSSSLOT; several commands share a round trip through pipelines, which
 // go-redis splits by slot. It needs Redis 7.0 or later (EXPIRE NX/GT).
 type Redis struct {
@@ -100,11 +102,9 @@ func NewRedis(o RedisOptions) (*Redis, error) {
 // Client returns the underlying client (health checks, tests).
 func (r *Redis) Client() redis.UniversalClient { return r.c }
 
-func (r *Redis) sessionKey(id string) string { return r.prefix + "s:" + id }
-func (r *Redis) userKey(user string) string  { return r.prefix + "u:" + user }
-func (r *Redis) stateKey(state string) string {
-	return r.prefix + "ls:" + state
-}
+func (r *Redis) sessionKey(id string) string  { return r.prefix + "s:" + id }
+func (r *Redis) userKey(user string) string   { return r.prefix + "u:" + user }
+func (r *Redis) sidIndexKey(sk string) string { return r.prefix + "sid:" + sk }
 
 // unavailable wraps a Redis failure. go-redis errors name commands and
 // addresses, never the values sent.
@@ -172,18 +172,30 @@ func (r *Redis) Save(ctx context.Context, s *Session, ttl time.Duration) error {
 		return fmt.Errorf("redis save: %w", err)
 	}
 	data := encodeSession(nil, s)
-	key, ukey := r.sessionKey(s.ID), r.userKey(s.User())
+	key := r.sessionKey(s.ID)
+	fields := []any{
+		fieldData, r.seal.seal("s:"+s.ID, data),
+		fieldLast, s.LastSeen.UnixMilli(),
+		fieldUser, s.User()}
+	indexes := []string{r.userKey(s.User())}
+	if s.SID != "" {
+		sk := sidKey(s.Provider, s.SID)
+		fields = append(fields, fieldSID, sk)
+		indexes = append(indexes, r.sidIndexKey(sk))
+	}
 	cmds, err := r.c.Pipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, key,
-			fieldData, r.seal.seal("s:"+s.ID, data),
-			fieldLast, s.LastSeen.UnixMilli(),
-			fieldUser, s.User())
+		p.HSet(ctx, key, fields...)
+		if s.SID == "" {
+			p.HDel(ctx, key, fieldSID)
+		}
 		p.PExpire(ctx, key, ttl)
-		p.SAdd(ctx, ukey, s.ID)
-		// NX gives a new index a TTL; GT only ever lengthens it, so a
-		// short-lived session cannot cut the index under a longer one.
-		p.ExpireNX(ctx, ukey, indexTTL(ttl))
-		p.ExpireGT(ctx, ukey, indexTTL(ttl))
+		for _, ik := range indexes {
+			p.SAdd(ctx, ik, s.ID)
+			// NX gives a new index a TTL; GT only ever lengthens it, so a
+			// short-lived session cannot cut the index under a longer one.
+			p.ExpireNX(ctx, ik, indexTTL(ttl))
+			p.ExpireGT(ctx, ik, indexTTL(ttl))
+		}
 		return nil
 	})
 	if err := cmp.Or(firstErr(cmds), ignoreNil(err)); err != nil {
@@ -200,11 +212,11 @@ func (r *Redis) Touch(ctx context.Context, id string, lastSeen time.Time, ttl ti
 	}
 	key := r.sessionKey(id)
 	var added *redis.IntCmd
-	var user *redis.StringCmd
+	var idx *redis.SliceCmd
 	cmds, err := r.c.Pipelined(ctx, func(p redis.Pipeliner) error {
 		added = p.HSet(ctx, key, fieldLast, lastSeen.UnixMilli())
 		p.PExpire(ctx, key, ttl)
-		user = p.HGet(ctx, key, fieldUser)
+		idx = p.HMGet(ctx, key, fieldUser, fieldSID)
 		return nil
 	})
 	if err := cmp.Or(firstErr(cmds), ignoreNil(err)); err != nil {
@@ -218,30 +230,61 @@ func (r *Redis) Touch(ctx context.Context, id string, lastSeen time.Time, ttl ti
 		}
 		return fmt.Errorf("redis touch: %w", ErrNotFound)
 	}
-	if u := user.Val(); u != "" {
-		if err := r.c.ExpireGT(ctx, r.userKey(u), indexTTL(ttl)).Err(); err != nil {
-			return unavailable("touch", err)
+	ikeys := r.indexKeys(idx.Val())
+	if len(ikeys) == 0 {
+		return nil
+	}
+	cmds, err = r.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, ik := range ikeys {
+			p.ExpireGT(ctx, ik, indexTTL(ttl))
 		}
+		return nil
+	})
+	if err := cmp.Or(firstErr(cmds), ignoreNil(err)); err != nil {
+		return unavailable("touch", err)
 	}
 	return nil
+}
+
+// indexKeys are the index keys named by a session hash's fields u and x,
+// as HMGET returned them.
+func (r *Redis) indexKeys(vals []any) []string {
+	var out []string
+	if len(vals) == 2 {
+		if u, _ := vals[0].(string); u != "" {
+			out = append(out, r.userKey(u))
+		}
+		if sk, _ := vals[1].(string); sk != "" {
+			out = append(out, r.sidIndexKey(sk))
+		}
+	}
+	return out
 }
 
 // Delete removes one session and its index entry.
 func (r *Redis) Delete(ctx context.Context, id string) error {
 	key := r.sessionKey(id)
-	var user *redis.StringCmd
+	var idx *redis.SliceCmd
 	cmds, err := r.c.Pipelined(ctx, func(p redis.Pipeliner) error {
-		user = p.HGet(ctx, key, fieldUser)
+		idx = p.HMGet(ctx, key, fieldUser, fieldSID)
 		p.Del(ctx, key)
 		return nil
 	})
 	if err := cmp.Or(firstErr(cmds), ignoreNil(err)); err != nil {
 		return unavailable("delete", err)
 	}
-	if u := user.Val(); u != "" {
-		if err := r.c.SRem(ctx, r.userKey(u), id).Err(); err != nil {
-			return unavailable("delete", err)
+	ikeys := r.indexKeys(idx.Val())
+	if len(ikeys) == 0 {
+		return nil
+	}
+	cmds, err = r.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, ik := range ikeys {
+			p.SRem(ctx, ik, id)
 		}
+		return nil
+	})
+	if err := cmp.Or(firstErr(cmds), ignoreNil(err)); err != nil {
+		return unavailable("delete", err)
 	}
 	return nil
 }
@@ -268,50 +311,6 @@ func (r *Redis) Close() error {
 	}
 	if err := r.c.Close(); err != nil {
 		return fmt.Errorf("redis close: %w", err)
-	}
-	return nil
-}
-
-// PutLoginState stores the sealed state with a TTL.
-func (r *Redis) PutLoginState(ctx context.Context, state string, st *LoginState, ttl time.Duration) error {
-	if err := checkState(state, st, ttl); err != nil {
-		return fmt.Errorf("redis put login state: %w", err)
-	}
-	data, err := json.Marshal(st)
-	if err != nil {
-		return fmt.Errorf("redis put login state: %w", err)
-	}
-	if err := r.c.Set(ctx, r.stateKey(state), r.seal.seal("ls:"+state, data), ttl).Err(); err != nil {
-		return unavailable("put login state", err)
-	}
-	return nil
-}
-
-// TakeLoginState reads and deletes the state with GETDEL: one key, atomic,
-// so of two concurrent callbacks with the same state exactly one wins.
-func (r *Redis) TakeLoginState(ctx context.Context, state string) (*LoginState, error) {
-	b, err := r.c.GetDel(ctx, r.stateKey(state)).Bytes()
-	if errors.Is(err, redis.Nil) {
-		return nil, fmt.Errorf("redis take login state: %w", ErrNotFound)
-	}
-	if err != nil {
-		return nil, unavailable("take login state", err)
-	}
-	pt, err := r.seal.open("ls:"+state, b)
-	if err != nil {
-		return nil, fmt.Errorf("redis take login state: %w: %w", ErrNotFound, err)
-	}
-	st := new(LoginState)
-	if err := json.Unmarshal(pt, st); err != nil {
-		return nil, fmt.Errorf("redis take login state: %w: bad json", ErrNotFound)
-	}
-	return st, nil
-}
-
-// DeleteLoginState drops a pending state.
-func (r *Redis) DeleteLoginState(ctx context.Context, state string) error {
-	if err := r.c.Del(ctx, r.stateKey(state)).Err(); err != nil {
-		return unavailable("delete login state", err)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -16,10 +17,24 @@ const scanCount = 500
 // ListUser returns the user's live sessions, oldest first. IDs in the index
 // whose session expired are removed from it on the way.
 func (r *Redis) ListUser(ctx context.Context, user string) ([]*Session, error) {
-	ukey := r.userKey(user)
-	ids, err := r.c.SMembers(ctx, ukey).Result()
+	return r.listIndex(ctx, r.userKey(user), func(s *Session) bool { return s.User() == user })
+}
+
+// ListSID returns the live sessions with that provider session, oldest
+// first, pruning the index like ListUser.
+func (r *Redis) ListSID(ctx context.Context, provider, sid string) ([]*Session, error) {
+	return r.listIndex(ctx, r.sidIndexKey(sidKey(provider, sid)), func(s *Session) bool {
+		return s.Provider == provider && s.SID == sid
+	})
+}
+
+// listIndex reads the sessions an index set names: SMEMBERS, then one
+// pipelined HGETALL per session (go-redis splits the pipeline by slot on
+// Cluster). Entries that no longer open or no longer belong are pruned.
+func (r *Redis) listIndex(ctx context.Context, ikey string, belongs func(*Session) bool) ([]*Session, error) {
+	ids, err := r.c.SMembers(ctx, ikey).Result()
 	if err != nil {
-		return nil, unavailable("list user", err)
+		return nil, unavailable("list index", err)
 	}
 	if len(ids) == 0 {
 		return nil, nil
@@ -32,13 +47,13 @@ func (r *Redis) ListUser(ctx context.Context, user string) ([]*Session, error) {
 		return nil
 	})
 	if err := cmp.Or(firstErr(cmds), ignoreNil(err)); err != nil {
-		return nil, unavailable("list user", err)
+		return nil, unavailable("list index", err)
 	}
 	var out []*Session
 	var stale []any
 	for i, id := range ids {
 		s, err := r.decode(id, gets[i].Val())
-		if err != nil || s.User() != user {
+		if err != nil || !belongs(s) {
 			stale = append(stale, id)
 			continue
 		}
@@ -46,10 +61,52 @@ func (r *Redis) ListUser(ctx context.Context, user string) ([]*Session, error) {
 	}
 	if len(stale) > 0 {
 		// Best effort: a failed prune is retried on the next listing.
-		_ = r.c.SRem(ctx, ukey, stale...).Err()
+		_ = r.c.SRem(ctx, ikey, stale...).Err()
 	}
 	sortSessions(out)
 	return out, nil
+}
+
+// ListUsers scans for user indexes on every node (every master on
+// Cluster, since SCAN covers one node only). An index lives as long as its
+// longest session's TTL, so a user may be listed with no live session.
+func (r *Redis) ListUsers(ctx context.Context) ([]string, error) {
+	pattern := globEscape(r.prefix) + "u:*"
+	var (
+		mu  sync.Mutex
+		out []string
+	)
+	each := func(ctx context.Context, c redis.Cmdable) error {
+		var cursor uint64
+		for {
+			keys, next, err := c.Scan(ctx, cursor, pattern, scanCount).Result()
+			if err != nil {
+				return fmt.Errorf("scan: %w", err)
+			}
+			mu.Lock()
+			for _, k := range keys {
+				out = append(out, strings.TrimPrefix(k, r.prefix+"u:"))
+			}
+			mu.Unlock()
+			if next == 0 {
+				return nil
+			}
+			cursor = next
+		}
+	}
+	if err := r.forEachNode(ctx, each); err != nil {
+		return nil, unavailable("list users", err)
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
+
+// forEachNode runs f on every master of a Cluster, or once on the client.
+func (r *Redis) forEachNode(ctx context.Context, f func(context.Context, redis.Cmdable) error) error {
+	if cc, ok := r.c.(*redis.ClusterClient); ok {
+		return cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error { return f(ctx, c) })
+	}
+	return f(ctx, r.c)
 }
 
 // DeleteUser deletes the user's sessions and reports how many were live.
@@ -92,6 +149,7 @@ func (r *Redis) DeleteUser(ctx context.Context, user string) (int, error) {
 func (r *Redis) DeleteAll(ctx context.Context) (int, error) {
 	sessions := globEscape(r.prefix) + "s:*"
 	users := globEscape(r.prefix) + "u:*"
+	sids := globEscape(r.prefix) + "sid:*"
 	var (
 		mu sync.Mutex
 		n  int
@@ -104,16 +162,13 @@ func (r *Redis) DeleteAll(ctx context.Context) (int, error) {
 		if err != nil {
 			return err
 		}
-		_, err = scanDelete(ctx, c, users)
+		if _, err = scanDelete(ctx, c, users); err != nil {
+			return err
+		}
+		_, err = scanDelete(ctx, c, sids)
 		return err
 	}
-	var err error
-	if cc, ok := r.c.(*redis.ClusterClient); ok {
-		err = cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error { return each(ctx, c) })
-	} else {
-		err = each(ctx, r.c)
-	}
-	if err != nil {
+	if err := r.forEachNode(ctx, each); err != nil {
 		return n, unavailable("delete all", err)
 	}
 	return n, nil

@@ -134,7 +134,7 @@ func TestRedisEncryptedAtRest(t *testing.T) {
 			t.Fatal(err)
 		}
 		st := &LoginState{Provider: "kakao", Verifier: "pkce-verifier-secret", Redirect: "/비밀/경로"}
-		if err := r.PutLoginState(ctx, "state1", st, time.Minute); err != nil {
+		if err := r.PutLoginState(ctx, "state1", encLogin(st), LoginQuota{TTL: time.Minute, Budget: 1 << 20, At: time.Now()}); err != nil {
 			t.Fatal(err)
 		}
 		h, err := c.HGetAll(ctx, "socialgate:s:sid").Result()
@@ -172,7 +172,7 @@ func TestRedisKeyRotation(t *testing.T) {
 	if err := before.Save(ctx, sampleSession("old", "1", time.Now()), time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	if err := before.PutLoginState(ctx, "st", &LoginState{Provider: "naver"}, time.Minute); err != nil {
+	if err := before.PutLoginState(ctx, "st", encLogin(&LoginState{Provider: "naver"}), LoginQuota{TTL: time.Minute, Budget: 1 << 20, At: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := after.Load(ctx, "old"); err != nil {
@@ -326,7 +326,9 @@ func TestRedisOutage(t *testing.T) {
 	_, ops["ListUser"] = r.ListUser(ctx, s.User())
 	_, ops["DeleteUser"] = r.DeleteUser(ctx, s.User())
 	_, ops["DeleteAll"] = r.DeleteAll(ctx)
-	ops["PutLoginState"] = r.PutLoginState(ctx, "st", &LoginState{}, time.Minute)
+	ops["PutLoginState"] = r.PutLoginState(ctx, "st", encLogin(&LoginState{Provider: "p"}), LoginQuota{TTL: time.Minute, Budget: 1 << 20, At: time.Now()})
+	_, ops["ListSID"] = r.ListSID(ctx, "kakao", "sid")
+	_, ops["ListUsers"] = r.ListUsers(ctx)
 	_, ops["TakeLoginState"] = r.TakeLoginState(ctx, "st")
 	ops["DeleteLoginState"] = r.DeleteLoginState(ctx, "st")
 	ops["Ping"] = r.Ping(ctx)

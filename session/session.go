@@ -37,6 +37,14 @@ type Session struct {
 	// date by the accounts API (accounts.go). Empty with accounts off.
 	Account    string   `json:"acc,omitempty"`
 	Identities []string `json:"ids,omitempty"`
+	// SID is the provider's session ID (the id_token's "sid" claim), kept
+	// so that an OIDC back-channel logout naming it ends this session.
+	SID string `json:"sid,omitempty"`
+	// UserAgent and IP are the browser's at sign-in, for the user's own
+	// list of sessions ("Chrome on Windows, 203.0.113.7"). Not secrets;
+	// not re-checked on later requests.
+	UserAgent string `json:"ua,omitempty"`
+	IP        string `json:"ip,omitempty"`
 
 	CreatedAt time.Time `json:"c"`
 	LastSeen  time.Time `json:"l"`
@@ -44,17 +52,6 @@ type Session struct {
 
 // User is the gateway-wide user key, "{provider}:{subject}".
 func (s *Session) User() string { return s.Provider + ":" + s.Subject }
-
-// LoginState is what /oauth2/start remembers until the callback. It is
-// single use and short lived. It is a struct, not a URL, so that later
-// features (a saved form POST, an account-linking intent) can ride along.
-type LoginState struct {
-	Provider  string    `json:"p"`
-	Verifier  string    `json:"v,omitempty"`
-	Nonce     string    `json:"n,omitempty"`
-	Redirect  string    `json:"rd"` // where the browser lands after the callback
-	CreatedAt time.Time `json:"c"`
-}
 
 var (
 	// ErrNotFound means no such session or login state (or it expired).
@@ -65,32 +62,50 @@ var (
 )
 
 // Store keeps sessions and login states. Implementations must be safe for
-// concurrent use. Errors other than ErrNotFound wrap ErrUnavailable.
+// concurrent use. Errors other than ErrNotFound and the login-quota errors
+// wrap ErrUnavailable. Only the Manager talks to a Store: it is exported so
+// that cmd can choose and close one.
 type Store interface {
 	// Load returns the session with that ID, or ErrNotFound.
 	Load(ctx context.Context, id string) (*Session, error)
-	// Save writes s (s.ID set) and indexes it under s.User(); the entry
-	// expires after ttl.
+	// Save writes s (s.ID set) and indexes it under s.User() and, when
+	// s.SID is set, under (s.Provider, s.SID); the entry expires after ttl.
 	Save(ctx context.Context, s *Session, ttl time.Duration) error
 	// Touch records lastSeen and extends the entry's expiry to ttl without
 	// rewriting the rest of the session.
 	Touch(ctx context.Context, id string, lastSeen time.Time, ttl time.Duration) error
 	// Delete removes one session; deleting a missing one is not an error.
 	Delete(ctx context.Context, id string) error
-	// ListUser returns the live sessions of user ("kakao:123").
+	// ListUser returns the live sessions of user ("kakao:123"), oldest first.
 	ListUser(ctx context.Context, user string) ([]*Session, error)
+	// ListSID returns the live sessions signed in under the provider's
+	// session sid, oldest first.
+	ListSID(ctx context.Context, provider, sid string) ([]*Session, error)
+	// ListUsers returns every user with a session index, sorted. An index
+	// may outlive its last session by up to the session's TTL rounding;
+	// callers that need live sessions ask ListUser.
+	ListUsers(ctx context.Context) ([]string, error)
 	// DeleteUser removes every session of user and reports how many.
 	DeleteUser(ctx context.Context, user string) (int, error)
 	// DeleteAll removes every session and reports how many.
 	DeleteAll(ctx context.Context) (int, error)
 
-	// PutLoginState stores st under state for ttl.
-	PutLoginState(ctx context.Context, state string, st *LoginState, ttl time.Duration) error
-	// TakeLoginState returns and deletes st atomically: a second call with
-	// the same state gets ErrNotFound.
-	TakeLoginState(ctx context.Context, state string) (*LoginState, error)
-	// DeleteLoginState drops a pending state (evicted by a newer login).
+	// PutLoginState stores data (an encoded LoginState) under state for
+	// q.TTL, charging it to the quotas in q: ErrLoginsFull when the store's
+	// budget is spent, ErrClientLogins when q.Client's is. Nothing pending
+	// is ever evicted to make room.
+	PutLoginState(ctx context.Context, state string, data []byte, q LoginQuota) error
+	// TakeLoginState returns and deletes the data atomically: a second call
+	// with the same state gets ErrNotFound. The bytes are given back to the
+	// quotas they were charged to.
+	TakeLoginState(ctx context.Context, state string) ([]byte, error)
+	// DeleteLoginState drops a pending state (the browser forgot it).
 	DeleteLoginState(ctx context.Context, state string) error
+
+	// TryLock takes the advisory lock named key for ttl unless it is held;
+	// it never waits. Unlock releases a lock this store took.
+	TryLock(ctx context.Context, key string, ttl time.Duration) (bool, error)
+	Unlock(ctx context.Context, key string) error
 
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error

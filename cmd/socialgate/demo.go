@@ -90,11 +90,11 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	_, _ = rand.Read(secret)
 	store := session.NewMemory(session.MemoryOptions{})
 	defer store.Close()
-	mgr, err := session.NewManager(session.ManagerOptions{Store: store})
+	cookies, err := session.NewCookies(session.CookieOptions{Secret: secret})
 	if err != nil {
 		return err
 	}
-	cookies, err := session.NewCookies(session.CookieOptions{Secret: secret})
+	mgr, err := session.NewManager(session.ManagerOptions{Store: store})
 	if err != nil {
 		return err
 	}

@@ -28,6 +28,7 @@ type served struct {
 	logs   *syncBuffer
 	kakao  *providertest.Fake
 	cancel context.CancelFunc
+	proc   *os.Process // serveProcess only
 	done   chan int
 	exited bool
 }
@@ -122,12 +123,15 @@ func (s *served) stop() int {
 	}
 }
 
-// login signs a new browser in as kakao's first test user, landing on
-// path; it returns the browser and its session cookie header.
-func (s *served) login(path string) (*http.Client, string) {
+// login signs a new browser in as kakao's first test user (or as), landing
+// on path; it returns the browser and its session cookie header.
+func (s *served) login(path string, as ...string) (*http.Client, string) {
 	s.t.Helper()
-	user := providertest.DefaultUsers("kakao")[0]
-	s.kakao.AutoApprove(user.ID)
+	user := providertest.DefaultUsers("kakao")[0].ID
+	if len(as) > 0 {
+		user = as[0]
+	}
+	s.kakao.AutoApprove(user)
 	jar, _ := cookiejar.New(nil)
 	b := &http.Client{Jar: jar, Timeout: 20 * time.Second}
 	resp, err := b.Get(s.URL + "/oauth2/start/kakao?" + url.Values{"rd": {path}}.Encode())

@@ -66,7 +66,7 @@ func sessions(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	switch {
 	case verb == "list":
-		list, err := store.ListUser(ctx, *user)
+		list, err := mgr.UserSessions(ctx, *user)
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,96 @@
+package proxy
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// Paths that read differently after normalisation.
+//
+// cleanPath refuses spellings that are ambiguous on their own (encoded
+// slashes, dot-segments, double escapes). What is left can still be read
+// differently by the app behind: Java, .NET and macOS file systems
+// normalise Unicode (NFC or NFKC: "ｐrivate" is "private" under NFKC, and a
+// Hangul syllable typed in NFD is the same word as its NFC form), and
+// Windows file APIs and many frameworks trim spaces and trailing dots
+// ("/private " and "/private." are "/private" there). Such a path is a 400
+// when one of those readings falls to another route than the path itself:
+// routing then depends on who reads it. When every reading stays on the
+// same route, the path is served as it came (the route's own rules apply
+// either way).
+
+// ambiguous reports whether a reading of the cleaned path p (see
+// pathReadings) matches another route than rt, the route p itself matches
+// on host. It does not allocate for ASCII paths without spaces or
+// trailing dots in a segment, which is nearly every request.
+func (pol *policy) ambiguous(host, p string, rt *route) bool {
+	if !needsReadings(p) {
+		return false
+	}
+	for _, alt := range pathReadings(p) {
+		if alt != p && pol.match(host, alt) != rt {
+			return true
+		}
+	}
+	return false
+}
+
+// needsReadings is the cheap test: only non-ASCII bytes, control bytes
+// (cleanPath refuses them already), spaces and dots at a segment's end or
+// spaces at its start can change under the readings.
+func needsReadings(p string) bool {
+	for i := 0; i < len(p); i++ {
+		switch c := p[i]; {
+		case c >= utf8.RuneSelf || c < 0x20 || c == 0x7f:
+			return true
+		case c == ' ' || c == '.':
+			if i+1 == len(p) || p[i+1] == '/' || p[i+1] == ';' || (c == ' ' && i > 0 && p[i-1] == '/') {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// pathReadings lists how upstreams may read p: NFC, NFKC, each segment
+// trimmed (with invisible format characters removed), and NFKC then
+// trimmed (a fullwidth space U+3000 becomes a space under NFKC).
+func pathReadings(p string) []string {
+	nfkc := norm.NFKC.String(p)
+	return []string{norm.NFC.String(p), nfkc, trimSegments(p), trimSegments(nfkc)}
+}
+
+// trimSegments trims Unicode spaces from both ends of every segment and
+// dots from its end, as Windows does with file names, and removes format
+// characters (zero-width space and joiners, bidi controls), which some
+// normalisers drop. A segment of only dots stays (cleanPath resolved or
+// refused those already).
+func trimSegments(p string) string {
+	var b strings.Builder
+	b.Grow(len(p))
+	for i, seg := range strings.Split(p, "/") {
+		if i > 0 {
+			b.WriteByte('/')
+		}
+		base, param, hasParam := strings.Cut(seg, ";")
+		base = strings.Map(func(r rune) rune {
+			if unicode.Is(unicode.Cf, r) {
+				return -1
+			}
+			return r
+		}, base)
+		if strings.Trim(base, ".") != "" {
+			base = strings.TrimFunc(base, unicode.IsSpace)
+			base = strings.TrimRightFunc(base, func(r rune) bool { return r == '.' || unicode.IsSpace(r) })
+		}
+		b.WriteString(base)
+		if hasParam {
+			b.WriteByte(';')
+			b.WriteString(param)
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,71 @@
+package proxy
+
+import (
+	"net/url"
+	"testing"
+)
+
+func normTestPolicy(t testing.TB) *policy {
+	u := &url.URL{Scheme: "http", Host: "127.0.0.1:9"}
+	p, err := newPolicy([]Route{
+		{Name: "site", Path: "/", URL: u, Public: true},
+		{Name: "private", Path: "/private", URL: u},
+		{Name: "hangul", Path: "/비공개", URL: u},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestPathAmbiguous(t *testing.T) {
+	p := normTestPolicy(t)
+	for _, tc := range []struct {
+		path string
+		want bool
+	}{
+		{"/private", false}, {"/public", false}, {"/a b", false}, {"/보고서", false},
+		{"/ｐrivate", true}, {"/private ", true}, {"/private.", true}, {"/private./x", true},
+		{"/ private", true}, {"/private\u200b", true}, {"/private\u3000", true},
+		{"/\u1107\u1175\u1100\u1169\u11bc\u1100\u1162", true}, // NFD 비공개
+		{"/files/report.", false}, {"/ｆiles", false},
+	} {
+		rt := p.match("", tc.path)
+		if got := p.ambiguous("", tc.path, rt); got != tc.want {
+			t.Errorf("ambiguous(%q) = %v, want %v", tc.path, got, tc.want)
+		}
+	}
+}
+
+func TestPathAmbiguousDoesNotAllocate(t *testing.T) {
+	p := normTestPolicy(t)
+	rt := p.match("", "/app/page.html")
+	if n := testing.AllocsPerRun(100, func() { p.ambiguous("", "/app/page.html", rt) }); n != 0 {
+		t.Errorf("%v allocations", n)
+	}
+}
+
+// FuzzPathAmbiguous: a path ambiguous() lets through routes the same way
+// under every reading; needsReadings never skips a path that a reading
+// changes.
+func FuzzPathAmbiguous(f *testing.F) {
+	for _, s := range []string{"/private", "/ｐrivate", "/private ", "/비공개", "/a.b/c. ", "/x\u200b"} {
+		f.Add(s)
+	}
+	p := normTestPolicy(f)
+	f.Fuzz(func(t *testing.T, s string) {
+		if s == "" || s[0] != '/' {
+			return
+		}
+		rt := p.match("", s)
+		amb := p.ambiguous("", s, rt)
+		for _, alt := range pathReadings(s) {
+			if !needsReadings(s) && alt != s {
+				t.Fatalf("needsReadings(%q) = false, but a reading is %q", s, alt)
+			}
+			if !amb && p.match("", alt) != rt {
+				t.Fatalf("%q not ambiguous, but its reading %q routes elsewhere", s, alt)
+			}
+		}
+	})
+}
