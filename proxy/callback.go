@@ -38,10 +38,22 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) error {
 	}
 
 	if e := q.Get("error"); e != "" {
+		if silentRefused(e) {
+			// A silent login (prompt=none, auto_login in KakaoTalk) found
+			// no returning user: not an error, the person signs in on the
+			// page, which must not try silently again.
+			s.metrics.logins.WithLabelValues(name, "silent_refused").Inc()
+			rd := "/"
+			if st != nil {
+				rd = st.Redirect
+			}
+			redirectTo(w, signInManually(rd), http.StatusFound)
+			return nil
+		}
 		// The provider said no. access_denied is the person pressing
 		// "cancel": a 403 page with a way back, not an error of ours.
 		result, status, msg := "denied", http.StatusForbidden, errConsentDenied
-		if e != "access_denied" && e != "consent_required" && e != "login_required" {
+		if e != "access_denied" {
 			result, status, msg = "provider_error", http.StatusBadGateway, errProviderFailed
 		}
 		s.metrics.logins.WithLabelValues(name, result).Inc()

@@ -47,14 +47,16 @@ type gateway struct {
 }
 
 type gatewayConfig struct {
-	store      string // "memory" (default) or "redis"
-	redisAddr  string // with store "redis": use this server instead of starting one
-	routes     func(upstream string) []proxy.Route
-	allowed    []string
-	trusted    []string
-	refresh    time.Duration
-	kakaoOIDC  bool
-	naverTrust bool
+	store     string // "memory" (default) or "redis"
+	redisAddr string // with store "redis": use this server instead of starting one
+	routes    func(upstream string) []proxy.Route
+	allowed   []string
+	trusted   []string
+	refresh   time.Duration
+	kakaoOIDC bool
+	// kakaoAutoLogin sets providers.Options.AutoLogin on kakao.
+	kakaoAutoLogin bool
+	naverTrust     bool
 
 	// lifetime and idle set the session rules, loginBytes and
 	// clientLoginBytes the pending-login budgets; zero: the Manager's
@@ -176,6 +178,7 @@ func newGateway(t testing.TB, cfg gatewayConfig) *gateway {
 				Issuer: ep.Issuer, JWKSURL: ep.JWKSURL, RevokeURL: ep.RevokeURL,
 			},
 			OIDC:       kind == "kakao" && cfg.kakaoOIDC,
+			AutoLogin:  kind == "kakao" && cfg.kakaoAutoLogin,
 			TrustEmail: kind == "naver" && cfg.naverTrust,
 			Timeout:    2 * time.Second,
 			Now:        g.now.Now,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
 
 	"github.com/socialgate/socialgate/session"
 )
@@ -17,6 +18,11 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) error {
 	rd := s.safeRedirect(r.URL.Query().Get("rd"))
 	if sess, err := s.currentSession(r); err == nil && sess != nil {
 		redirectTo(w, rd, http.StatusFound)
+		return nil
+	}
+	if p := s.autoLogin(r); p != nil {
+		q := url.Values{"rd": {rd}, "prompt": {"none"}}
+		redirectTo(w, "/oauth2/start/"+url.PathEscape(p.Name())+"?"+q.Encode(), http.StatusFound)
 		return nil
 	}
 	// A store outage is not a reason to hide the buttons: the page is
@@ -60,6 +66,9 @@ func (s *Server) start(w http.ResponseWriter, r *http.Request) error {
 			slog.String("provider", p.Name()))
 	}
 	a := p.NewAuthRequest()
+	if r.URL.Query().Get("prompt") == "none" && p.AutoLogin() {
+		a.Prompt = "none" // autologin.go
+	}
 	ctx := r.Context()
 	pctx, cancel := context.WithTimeout(ctx, s.opts.ProviderTimeout)
 	authURL, err := p.AuthURLContext(pctx, a)

@@ -97,8 +97,12 @@ func (s *Server) signInPage(r *http.Request, rd string) signInPage {
 		}
 		page.Providers = append(page.Providers, b)
 	}
-	page.LangKO = "/oauth2/sign_in?" + url.Values{"rd": {rd}, "lang": {"ko"}}.Encode()
-	page.LangEN = "/oauth2/sign_in?" + url.Values{"rd": {rd}, "lang": {"en"}}.Encode()
+	ko, en := url.Values{"rd": {rd}, "lang": {"ko"}}, url.Values{"rd": {rd}, "lang": {"en"}}
+	if r.URL.Query().Get("auto") == "0" {
+		ko.Set("auto", "0")
+		en.Set("auto", "0")
+	}
+	page.LangKO, page.LangEN = "/oauth2/sign_in?"+ko.Encode(), "/oauth2/sign_in?"+en.Encode()
 	return page
 }
 

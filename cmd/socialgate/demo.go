@@ -79,6 +79,9 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				AuthURL: ep.AuthURL, TokenURL: ep.TokenURL, UserinfoURL: ep.UserinfoURL,
 				Issuer: ep.Issuer, JWKSURL: ep.JWKSURL, RevokeURL: ep.RevokeURL,
 			},
+			// Open the demo in KakaoTalk (or with its User-Agent): a
+			// returning Kakao user is signed in without a click.
+			AutoLogin: kind == "kakao",
 		})
 		if err != nil {
 			return fmt.Errorf("demo: provider %s: %w", kind, err)
@@ -109,6 +112,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			{Name: "sample-public", Path: "/public", URL: appURL, Public: true},
 		},
 		Logger: log,
+		UI:     proxy.UIOptions{AppName: "사내 위키"},
 	})
 	if err != nil {
 		return err

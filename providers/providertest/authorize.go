@@ -152,11 +152,8 @@ func (f *Fake) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		f.redirectCode(w, r, a, auto)
-	case a.prompt == "none":
-		// Silent sign-in without a remembered consent fails, as it does
-		// for a browser that is not signed in to the provider.
-		f.redirectBack(w, r, a, url.Values{"error": {"login_required"},
-			"error_description": {"user authentication required."}})
+	case a.prompt == "none" && f.kind != Naver: // Naver has no prompt
+		f.silentSignIn(w, r, a) // silent.go
 	default:
 		f.renderConsent(w, r, a)
 	}
@@ -173,6 +170,7 @@ func (f *Fake) answerConsent(w http.ResponseWriter, r *http.Request, a authReque
 			f.renderError(w, http.StatusBadRequest, "Pick a user. / 사용자를 선택하세요.")
 			return
 		}
+		f.rememberLogin(w, id, a.clientID)
 		f.redirectCode(w, r, a, id)
 	default:
 		f.renderError(w, http.StatusBadRequest, "Unknown action.")

@@ -19,7 +19,7 @@ var consentTmpl = template.Must(template.New("consent").Parse(`<!doctype html>
 <style>
 body{margin:0;font-family:system-ui,-apple-system,"Apple SD Gothic Neo","Malgun Gothic","Noto Sans KR",sans-serif;background:#f5f6f7;color:#1e1e1e}
 header{padding:16px 24px;font-weight:700;font-size:20px}
-main{max-width:440px;margin:32px auto;background:#fff;border:1px solid #dadce0;border-radius:8px;padding:24px}
+main{max-width:440px;margin:24px max(12px,calc(50% - 220px));background:#fff;border:1px solid #dadce0;border-radius:8px;padding:24px}
 h1{font-size:18px;margin:0 0 8px}
 p.app{color:#5f6368;font-size:14px;margin:0 0 16px;word-break:break-all}
 fieldset{border:0;padding:0;margin:0}
@@ -110,7 +110,7 @@ func (f *Fake) page() consentPage {
 }
 
 func (f *Fake) renderConsent(w http.ResponseWriter, r *http.Request, a authRequest) {
-	p := f.page()
+	p := f.localPage(r)
 	p.Action = f.basePath + f.authPath()
 	host := a.redirectURI
 	if u, err := url.Parse(a.redirectURI); err == nil {
@@ -143,7 +143,7 @@ func (f *Fake) renderConsent(w http.ResponseWriter, r *http.Request, a authReque
 		if u.Email != "" {
 			detail = append(detail, u.Email)
 		} else {
-			detail = append(detail, "no e-mail")
+			detail = append(detail, map[string]string{"ko": "이메일 없음", "en": "no e-mail"}[p.Lang])
 		}
 		detail = append(detail, "id "+u.ID)
 		p.Users = append(p.Users, consentUser{ID: u.ID, Label: u.label(),

@@ -127,7 +127,8 @@ type Fake struct {
 	users     []User
 	key       *signingKey
 	srv       *httptest.Server
-	sids      sids // logout.go
+	sids      sids     // logout.go
+	agreed    consents // silent.go
 
 	mu          sync.Mutex
 	autoApprove string
