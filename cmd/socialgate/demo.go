@@ -23,8 +23,9 @@ import (
 	"github.com/socialgate/socialgate/session"
 )
 
-// demo runs the whole flow in one process: the gateway, fake Google, Naver
-// and Kakao (each with a consent page) mounted under /_fake/, and a sample
+// demo runs the whole flow in one process: the gateway, fake Google, Naver,
+// Kakao, GitHub and a generic OpenID Connect issuer (each with a consent
+// page) mounted under /_fake/, and a sample
 // app that shows the headers it received. No secrets, no Redis.
 func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
@@ -59,22 +60,33 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	mux := http.NewServeMux()
 	var provs []proxy.Provider
-	for _, kind := range []string{"kakao", "naver", "google"} {
-		secret := "demo-" + kind + "-secret"
+	// Four kinds side by side: the three built in, GitHub from goth's
+	// catalogue, and a generic OpenID Connect issuer (a "company SSO")
+	// configured by its issuer alone, as an operator configures Keycloak.
+	for _, in := range []struct{ id, kind, display string }{
+		{"kakao", "kakao", ""}, {"naver", "naver", ""}, {"google", "google", ""},
+		{"github", "github", ""}, {"corp", "oidc", "사내 계정 (OpenID Connect)"},
+	} {
+		id, kind := in.id, in.kind
+		secret := "demo-" + id + "-secret"
 		if kind == "kakao" {
 			secret = "" // Kakao apps often have no client secret
 		}
 		fake, err := providertest.New(kind, providertest.Options{
-			ClientID: "demo-" + kind, ClientSecret: secret, BaseURL: public + "/_fake/" + kind,
+			ClientID: "demo-" + id, ClientSecret: secret, BaseURL: public + "/_fake/" + id,
+			OIDC: providertest.OIDCOptions{PKCE: true},
 		})
 		if err != nil {
-			return fmt.Errorf("demo: fake %s: %w", kind, err)
+			return fmt.Errorf("demo: fake %s: %w", id, err)
 		}
-		mux.Handle("/_fake/"+kind+"/", fake)
+		mux.Handle("/_fake/"+id+"/", fake)
 		ep := fake.Endpoints()
+		if kind == "oidc" {
+			ep = providertest.Endpoints{Issuer: ep.Issuer} // the rest from discovery
+		}
 		p, err := providers.New(providers.Options{
-			Name: kind, ClientID: "demo-" + kind, ClientSecret: secret,
-			RedirectURL: public + "/oauth2/callback/" + kind,
+			Name: id, Kind: kind, DisplayName: in.display, ClientID: "demo-" + id, ClientSecret: secret,
+			RedirectURL: public + "/oauth2/callback/" + id,
 			Endpoints: providers.Endpoints{
 				AuthURL: ep.AuthURL, TokenURL: ep.TokenURL, UserinfoURL: ep.UserinfoURL,
 				Issuer: ep.Issuer, JWKSURL: ep.JWKSURL, RevokeURL: ep.RevokeURL,
@@ -84,7 +96,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			AutoLogin: kind == "kakao",
 		})
 		if err != nil {
-			return fmt.Errorf("demo: provider %s: %w", kind, err)
+			return fmt.Errorf("demo: provider %s: %w", id, err)
 		}
 		provs = append(provs, p)
 	}
