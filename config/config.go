@@ -270,6 +270,8 @@ type Upstream struct {
 	// PreserveHost sends the client's Host header upstream instead of the
 	// URL's host.
 	PreserveHost bool
+	// Bearer accepts JWT access tokens of machine clients; zero: refused.
+	Bearer Bearer
 }
 
 // Allow limits who may use an upstream. All empty: any signed-in user.
@@ -282,6 +284,10 @@ type Allow struct {
 	EmailDomains []string
 	// Users are "provider:subject" keys, such as "kakao:3456789012".
 	Users []string
+	// Scopes a bearer token must all grant; Clients, when set, the client
+	// ids allowed. Both apply to bearer tokens only, never to sessions.
+	Scopes  []string
+	Clients []string
 }
 
 // Log configures logging.

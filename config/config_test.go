@@ -49,8 +49,9 @@ func TestExampleConfig(t *testing.T) {
 	if got, want := c.Session.Store, StoreRedis; got != want {
 		t.Errorf("session.store: got %q, want %q", got, want)
 	}
-	if len(c.Upstreams) != 2 || c.Upstreams[0].Name != "wiki" || c.Upstreams[1].Auth != AuthPublic {
-		t.Errorf("upstreams: got %+v, want wiki and a public status route", c.Upstreams)
+	if len(c.Upstreams) != 3 || c.Upstreams[0].Name != "wiki" || c.Upstreams[1].Auth != AuthPublic ||
+		len(c.Upstreams[2].Bearer.Issuers) != 1 {
+		t.Errorf("upstreams: got %+v, want wiki, a public status route and a bearer api", c.Upstreams)
 	}
 	if ws := c.Warnings(); len(ws) != 0 {
 		t.Errorf("warnings for the example: got %v, want none", ws)

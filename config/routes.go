@@ -212,7 +212,7 @@ func checkRoutePath(p string) error {
 }
 
 func (d *decoder) hasAllow(base string) bool {
-	for _, k := range []string{"providers", "emails", "email_domains", "users"} {
+	for _, k := range []string{"providers", "emails", "email_domains", "users", "scopes", "clients"} {
 		if d.set[base+"."+k] {
 			return true
 		}

@@ -191,8 +191,11 @@ func (d *decoder) upstreams(n ast.Node, path string, c *Config) {
 					"emails":        d.strList(&a.Emails),
 					"email_domains": d.strList(&a.EmailDomains),
 					"users":         d.strList(&a.Users),
+					"scopes":        d.strList(&a.Scopes),
+					"clients":       d.strList(&a.Clients),
 				})
 			},
+			"bearer":            d.bearer(&u.Bearer),
 			"header_encoding":   d.str(&u.HeaderEncoding),
 			"pass_access_token": d.boolean(&u.PassAccessToken),
 			"preserve_host":     d.boolean(&u.PreserveHost),

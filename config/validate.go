@@ -27,6 +27,7 @@ func (d *decoder) validate(c *Config) {
 	d.validateProviders(c)
 	d.validateRedirects(&c.Redirects)
 	d.validateUpstreams(c)
+	d.validateBearer(c)
 	d.validateAccounts(c)
 	d.validateUI(&c.UI)
 	switch lvl := d.logLevel; lvl {
