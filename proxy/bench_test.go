@@ -75,7 +75,7 @@ func BenchmarkRouteMatch(b *testing.B) {
 		{Name: "reports", Path: "/app/보고서/", URL: u},
 		{Name: "wiki", Host: "wiki.example.com", Path: "/", URL: u},
 		{Name: "public", Path: "/public/", URL: u, Public: true},
-	})
+	}, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

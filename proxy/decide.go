@@ -3,6 +3,7 @@ package proxy
 import (
 	"net/http"
 
+	"github.com/socialgate/socialgate/bearer"
 	"github.com/socialgate/socialgate/session"
 )
 
@@ -40,22 +41,25 @@ const (
 // permits reports whether the request may go on.
 func (o outcome) permits() bool { return o == outcomeAllowed || o == outcomePublic }
 
-// principal is who a request speaks for. Today that is a browser session;
-// machine clients (bearer tokens) join as another field, and every rule
-// kind reads only what it knows.
+// principal is who a request speaks for: a browser session or a machine
+// client's verified bearer token (bearer.go), never both. Every rule kind
+// reads only what it knows.
 type principal struct {
 	sess *session.Session // nil: no session
+	tok  *bearer.Token    // nil: no bearer token
 }
 
 // signedIn reports whether any credential was verified.
-func (p principal) signedIn() bool { return p.sess != nil }
+func (p principal) signedIn() bool { return p.sess != nil || p.tok != nil }
 
 // decision is decide's answer.
 type decision struct {
 	outcome outcome
 	route   *route // nil only with outcomeNoRoute
 	who     principal
-	// err is the cause behind outcomeUnavailable, for the error adapter.
+	// err is the cause behind outcomeUnavailable, for the error adapter;
+	// for a bearer request, also the whole answer to a refusal (an
+	// httpError with its RFC 6750 challenge).
 	err error
 }
 
@@ -78,6 +82,9 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request, t target) decisi
 	if rt == nil {
 		s.metrics.decisions.noRoute.Inc()
 		return decision{}
+	}
+	if raw, found, malformed := bearerCredential(r.Header); found {
+		return s.decideBearer(r, rt, raw, malformed)
 	}
 	d := decision{route: rt}
 	sess, err := s.authenticate(w, r)

@@ -24,6 +24,9 @@ type httpError struct {
 	msg    errKey // what the person and the API client are told (messages.go)
 	err    error  // the cause, for the log; may be nil
 	retry  string // optional "try again" link shown on the page
+	// challenge, for a refused bearer token, is the RFC 6750 error code
+	// sent in WWW-Authenticate; such answers are always JSON.
+	challenge string
 }
 
 func (e *httpError) Error() string {
@@ -116,7 +119,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		slog.String("reason", string(he.msg)),
 		slog.Any("error", he.err),
 	)
-	if wantsHTML(r) {
+	if he.challenge != "" {
+		w.Header().Set("WWW-Authenticate", `Bearer error="`+he.challenge+`"`)
+	} else if wantsHTML(r) {
 		s.renderError(w, r, he)
 		return
 	}

@@ -56,17 +56,27 @@ func (s *Server) forwardAuth(w http.ResponseWriter, r *http.Request) error {
 		return errorf(http.StatusForbidden, "no_route", errors.New("no upstream matches host "+fwd.Host))
 	case outcomeUnavailable:
 		return d.err
-	case outcomeUnauthenticated:
+	case outcomeUnauthenticated, outcomeForbidden:
+		if d.err != nil { // a bearer token refused, with its challenge
+			return d.err
+		}
+		if d.outcome == outcomeForbidden {
+			return errorf(http.StatusForbidden, "forbidden",
+				errors.New("user "+d.who.sess.User()+" not allowed on route "+d.route.Name))
+		}
+		if d.route.bearer != nil {
+			w.Header().Set("WWW-Authenticate", "Bearer")
+		}
 		return s.forwardAuthSignIn(w, r, fwd)
-	case outcomeForbidden:
-		return errorf(http.StatusForbidden, "forbidden",
-			errors.New("user "+d.who.sess.User()+" not allowed on route "+d.route.Name))
 	}
 	if !d.outcome.permits() {
 		return errorf(http.StatusForbidden, "forbidden", nil)
 	}
-	if d.who.sess != nil {
+	switch {
+	case d.who.sess != nil:
 		setAuthRequestHeaders(w.Header(), identityOf(d.who.sess), d.route.enc)
+	case d.who.tok != nil:
+		setAuthRequestHeaders(w.Header(), identityOfToken(d.who.tok), d.route.enc)
 	}
 	w.WriteHeader(http.StatusAccepted)
 	return nil

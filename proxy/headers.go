@@ -23,6 +23,7 @@ var identityHeaderNames = []string{
 	"x-forwarded-preferred-username",
 	"x-forwarded-provider",
 	"x-forwarded-access-token",
+	"x-forwarded-scopes",
 	"x-forwarded-groups",
 }
 
@@ -249,6 +250,7 @@ type identity struct {
 	Name          string
 	Provider      string
 	AccessToken   string
+	Scopes        string // a bearer token's scopes, space separated
 }
 
 // setIdentityHeaders sets the X-Forwarded-* identity headers on an upstream
@@ -261,12 +263,13 @@ type identity struct {
 func setIdentityHeaders(h http.Header, id identity, enc headerEncoding, passAccessToken bool) {
 	// This runs on every proxied request: the values share one backing
 	// array, and the keys are canonical already (no h.Set).
-	v := make(headerValues, 0, 6)
+	v := make(headerValues, 0, 7)
 	v.setOrDel(h, "X-Forwarded-User", enc.encodeID(id.User))
 	v.setOrDel(h, "X-Forwarded-Email", enc.encodeID(id.Email))
 	v.setOrDel(h, "X-Forwarded-Email-Verified", boolString(id.EmailVerified))
 	v.setOrDel(h, "X-Forwarded-Preferred-Username", enc.encode(id.Name))
 	v.setOrDel(h, "X-Forwarded-Provider", enc.encodeID(id.Provider))
+	v.setOrDel(h, "X-Forwarded-Scopes", enc.encodeID(id.Scopes))
 	if passAccessToken {
 		v.setOrDel(h, "X-Forwarded-Access-Token", dropControls(id.AccessToken))
 	} else {
@@ -295,6 +298,7 @@ func setAuthRequestHeaders(h http.Header, id identity, enc headerEncoding) {
 	h.Set("X-Auth-Request-Email-Verified", boolString(id.EmailVerified))
 	setOrDel(h, "X-Auth-Request-Preferred-Username", enc.encode(id.Name))
 	setOrDel(h, "X-Auth-Request-Provider", enc.encodeID(id.Provider))
+	setOrDel(h, "X-Auth-Request-Scopes", enc.encodeID(id.Scopes))
 }
 
 // setOrDel sets k to v, or removes it when v is empty: an empty identity

@@ -68,13 +68,20 @@ const (
 	errUnauthenticated  errKey = "unauthenticated"
 	errUpstream         errKey = "upstream"
 	errInternal         errKey = "internal"
+	// Bearer-token refusals (bearer.go): the key is also the RFC 6750
+	// error code sent in WWW-Authenticate, where there is one.
+	errInvalidToken      errKey = "invalid_token"
+	errInvalidRequest    errKey = "invalid_request"
+	errInsufficientScope errKey = "insufficient_scope"
+	errBearerUnavailable errKey = "bearer_unavailable"
 )
 
 // errorKeys lists every key, for the test that each has its text.
 var errorKeys = []errKey{errBadRequest, errBadPath, errBadHost, errNoRoute, errNotFound, errMethod, errUnknownProvider,
 	errStateInvalid, errCodeRejected, errConsentDenied, errProviderFailed, errStoreUnavailable,
 	errTooManyLogins, errLoginsFull,
-	errForbidden, errCSRF, errUntrustedProxy, errUnauthenticated, errUpstream, errInternal}
+	errForbidden, errCSRF, errUntrustedProxy, errUnauthenticated, errUpstream, errInternal,
+	errInvalidToken, errInvalidRequest, errInsufficientScope, errBearerUnavailable}
 
 // messages holds every string a person reads, per language. Templates look
 // them up with {{t .Lang "key"}}.
@@ -145,6 +152,14 @@ var messages = map[string]map[lang]string{
 		langKO: "이 계정으로는 이 애플리케이션을 사용할 수 없습니다."},
 	"err_csrf": {langEN: "The form has expired. Please try again.",
 		langKO: "양식이 만료되었습니다. 다시 시도해 주세요."},
+	"err_invalid_token": {langEN: "The access token is not valid here (expired, badly signed, or for another issuer or audience).",
+		langKO: "액세스 토큰이 유효하지 않습니다(만료, 서명 오류, 또는 다른 발급자·대상의 토큰)."},
+	"err_invalid_request": {langEN: "The request carries more than one bearer token or a malformed one.",
+		langKO: "요청에 베어러 토큰이 여러 개이거나 형식이 잘못되었습니다."},
+	"err_insufficient_scope": {langEN: "The access token lacks a scope this application requires.",
+		langKO: "액세스 토큰에 이 애플리케이션이 요구하는 권한 범위(scope)가 없습니다."},
+	"err_bearer_unavailable": {langEN: "The token issuer's keys cannot be fetched right now. Please try again shortly.",
+		langKO: "토큰 발급자의 키를 지금 가져올 수 없습니다. 잠시 후 다시 시도해 주세요."},
 	"err_untrusted_proxy": {langEN: "The proxy in front of the gateway is not trusted (server.trusted_proxies).",
 		langKO: "게이트웨이 앞의 프록시가 신뢰 목록(server.trusted_proxies)에 없습니다."},
 	"err_unauthenticated": {langEN: "Sign-in required.", langKO: "로그인이 필요합니다."},

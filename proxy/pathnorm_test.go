@@ -11,7 +11,7 @@ func normTestPolicy(t testing.TB) *policy {
 		{Name: "site", Path: "/", URL: u, Public: true},
 		{Name: "private", Path: "/private", URL: u},
 		{Name: "hangul", Path: "/비공개", URL: u},
-	})
+	}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

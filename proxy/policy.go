@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/socialgate/socialgate/bearer"
 	"github.com/socialgate/socialgate/proxy/hostname"
 )
 
@@ -33,17 +34,32 @@ type Route struct {
 	PassAccessToken bool
 	// PreserveHost keeps the client's Host header instead of the URL's.
 	PreserveHost bool
+	// Bearer, when set, accepts JWT access tokens of machine clients from
+	// these issuers and audiences (Options.Bearer verifies them). Nil: a
+	// bearer token on a protected route is refused with 401.
+	Bearer []bearer.Audience
 }
 
-// Allow restricts a route to some users. Empty means any signed-in user.
-// Providers, when set, must contain the user's provider; then, when any of
-// Emails, EmailDomains or Users is set, at least one of them must match.
-// Only a verified e-mail can satisfy Emails or EmailDomains.
+// Allow restricts a route to some users and clients. Each kind of
+// credential is judged by the rules of its kind: a browser session by
+// Providers, Emails, EmailDomains and Users; a bearer token by Scopes and
+// Clients. A kind the route has no rules for is let in when the route has
+// no rules at all (any signed-in user, any verified token) and refused
+// when it has rules of the other kind only: allow.scopes alone makes an
+// API for machine clients, not one for every signed-in user.
+//
+// Sessions: Providers, when set, must contain the user's provider; then,
+// when any of Emails, EmailDomains or Users is set, at least one of them
+// must match. Only a verified e-mail can satisfy Emails or EmailDomains.
+// Tokens: every one of Scopes must be granted, and Clients, when set,
+// must contain the token's client.
 type Allow struct {
 	Providers    []string
 	Emails       []string
 	EmailDomains []string
 	Users        []string // "kakao:123456"
+	Scopes       []string
+	Clients      []string
 }
 
 // route is a Route prepared for matching.
@@ -52,10 +68,35 @@ type route struct {
 	host     string // canonical Host match (hostname.Canonical); "" = any
 	hostPort bool   // Host carries a port: compare host:port
 	enc      headerEncoding
-	// all must hold, and when any is not empty, one of any must hold too.
-	// Each allow key compiles to one rule; a new rule kind (scopes,
-	// clients, groups, claims) is a new type and a choice of list.
-	all, any []rule
+	// The rules for sessions and for bearer tokens (see Allow). Each allow
+	// key compiles to one rule; a new rule kind (groups, claims) is a new
+	// type and a choice of set and list.
+	sessionRules, tokenRules ruleSet
+	// bearer verifies tokens for this route; nil: tokens are refused.
+	bearer *bearer.Rule
+}
+
+// ruleSet: every rule of all must hold, and when any is not empty, one of
+// any must hold too.
+type ruleSet struct{ all, any []rule }
+
+func (rs ruleSet) empty() bool { return len(rs.all) == 0 && len(rs.any) == 0 }
+
+func (rs ruleSet) allows(p principal) bool {
+	for _, r := range rs.all {
+		if !r.allows(p) {
+			return false
+		}
+	}
+	if len(rs.any) == 0 {
+		return true
+	}
+	for _, r := range rs.any {
+		if r.allows(p) {
+			return true
+		}
+	}
+	return false
 }
 
 // rule is one condition of a route's allow block. A rule that does not
@@ -113,7 +154,7 @@ type policy struct {
 	routes []*route // longest path first; with a host before without
 }
 
-func newPolicy(routes []Route) (*policy, error) {
+func newPolicy(routes []Route, verifier *bearer.Verifier) (*policy, error) {
 	p := &policy{}
 	seen := map[string]bool{}
 	for _, r := range routes {
@@ -144,17 +185,37 @@ func newPolicy(routes []Route) (*policy, error) {
 			return nil, fmt.Errorf("route %q: another route has the same host and path", r.Name)
 		}
 		seen[key] = true
+		ss, ts := &rt.sessionRules, &rt.tokenRules
 		if len(r.Allow.Providers) > 0 {
-			rt.all = append(rt.all, providerRule(set(r.Allow.Providers)))
+			ss.all = append(ss.all, providerRule(set(r.Allow.Providers)))
 		}
 		if len(r.Allow.Users) > 0 {
-			rt.any = append(rt.any, userRule(set(r.Allow.Users)))
+			ss.any = append(ss.any, userRule(set(r.Allow.Users)))
 		}
 		if len(r.Allow.Emails) > 0 {
-			rt.any = append(rt.any, emailRule(lowerSet(r.Allow.Emails)))
+			ss.any = append(ss.any, emailRule(lowerSet(r.Allow.Emails)))
 		}
 		if len(r.Allow.EmailDomains) > 0 {
-			rt.any = append(rt.any, domainRule(lowerSet(r.Allow.EmailDomains)))
+			ss.any = append(ss.any, domainRule(lowerSet(r.Allow.EmailDomains)))
+		}
+		if len(r.Allow.Scopes) > 0 {
+			ts.all = append(ts.all, scopeRule(slices.Clone(r.Allow.Scopes)))
+		}
+		if len(r.Allow.Clients) > 0 {
+			ts.all = append(ts.all, clientRule(slices.Clone(r.Allow.Clients)))
+		}
+		if len(r.Bearer) > 0 {
+			if r.Public {
+				return nil, fmt.Errorf("route %q: bearer on a public route has no effect", r.Name)
+			}
+			if verifier == nil {
+				return nil, fmt.Errorf("route %q: bearer issuers given but no bearer verifier", r.Name)
+			}
+			if rt.bearer, err = verifier.Rule(r.Bearer); err != nil {
+				return nil, fmt.Errorf("route %q: %w", r.Name, err)
+			}
+		} else if !ts.empty() {
+			return nil, fmt.Errorf("route %q: allow.scopes and allow.clients need bearer issuers", r.Name)
 		}
 		p.routes = append(p.routes, rt)
 	}
@@ -219,26 +280,21 @@ func (p *policy) upstreamHosts() []string {
 	return hs
 }
 
-// allows reports whether the principal may use the route: every rule of
-// all, and one of any when there are some. Empty: any signed-in principal.
+// allows reports whether the principal may use the route, by the rules of
+// its credential's kind (see Allow). No rules at all: any signed-in
+// principal; rules of the other kind only: refused (fail closed).
 func (rt *route) allows(p principal) bool {
 	if !p.signedIn() {
 		return false
 	}
-	for _, r := range rt.all {
-		if !r.allows(p) {
-			return false
-		}
+	mine, other := rt.sessionRules, rt.tokenRules
+	if p.tok != nil {
+		mine, other = rt.tokenRules, rt.sessionRules
 	}
-	if len(rt.any) == 0 {
-		return true
+	if mine.empty() {
+		return other.empty()
 	}
-	for _, r := range rt.any {
-		if r.allows(p) {
-			return true
-		}
-	}
-	return false
+	return mine.allows(p)
 }
 
 func set(xs []string) map[string]bool {

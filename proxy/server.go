@@ -18,6 +18,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/socialgate/socialgate/bearer"
 	"github.com/socialgate/socialgate/providers"
 	"github.com/socialgate/socialgate/session"
 )
@@ -61,6 +62,9 @@ type Options struct {
 	Cookies  *session.Cookies
 	// Routes are the upstreams; at least one.
 	Routes []Route
+	// Bearer verifies the machine clients' tokens of routes with Bearer
+	// set; zero: no route may set it.
+	Bearer *bearer.Verifier
 	// AllowedHosts are extra hosts a post-login redirect may go to.
 	AllowedHosts []string
 	// Logger; zero: slog.Default().
@@ -180,7 +184,7 @@ func New(opts Options) (*Server, error) {
 	if s.strip, err = newHeaderStripper(opts.StripHeaders); err != nil {
 		return nil, fmt.Errorf("proxy: %w", err)
 	}
-	if s.policy, err = newPolicy(opts.Routes); err != nil {
+	if s.policy, err = newPolicy(opts.Routes, opts.Bearer); err != nil {
 		return nil, fmt.Errorf("proxy: %w", err)
 	}
 	if s.redirects, err = newRedirectPolicy(pub, s.policy.upstreamHosts(), opts.AllowedHosts); err != nil {

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/socialgate/socialgate/bearer"
 	"github.com/socialgate/socialgate/session"
 )
 
@@ -26,6 +27,7 @@ type upstreams struct {
 type proxyState struct {
 	rt      *route
 	sess    *session.Session
+	tok     *bearer.Token
 	cleaned string
 	fwd     forwardedInfo
 	// w is the client's ResponseWriter as ReverseProxy sees it (stream.go).
@@ -127,12 +129,21 @@ func (u *upstreams) serve(w http.ResponseWriter, r *http.Request, cleaned string
 	case outcomeUnavailable:
 		s.writeError(w, r, d.err)
 		return
-	case outcomeUnauthenticated:
+	case outcomeUnauthenticated, outcomeForbidden:
+		if d.err != nil { // a bearer token refused, with its challenge
+			s.writeError(w, r, d.err)
+			return
+		}
+		if d.outcome == outcomeForbidden {
+			s.writeError(w, r, errorf(http.StatusForbidden, "forbidden",
+				errors.New("user "+d.who.sess.User()+" not allowed on route "+d.route.Name)))
+			return
+		}
+		if d.route.bearer != nil {
+			// RFC 6750 3: no credentials at all, so no error code.
+			w.Header().Set("WWW-Authenticate", "Bearer")
+		}
 		s.unauthenticated(w, r, fwd)
-		return
-	case outcomeForbidden:
-		s.writeError(w, r, errorf(http.StatusForbidden, "forbidden",
-			errors.New("user "+d.who.sess.User()+" not allowed on route "+d.route.Name)))
 		return
 	}
 	proxy := u.proxies[d.route]
@@ -146,7 +157,7 @@ func (u *upstreams) serve(w http.ResponseWriter, r *http.Request, cleaned string
 		rs = &requestState{}
 		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, rs))
 	}
-	rs.proxy = proxyState{rt: d.route, sess: d.who.sess, cleaned: cleaned, fwd: fwd,
+	rs.proxy = proxyState{rt: d.route, sess: d.who.sess, tok: d.who.tok, cleaned: cleaned, fwd: fwd,
 		w: proxyWriter{ResponseWriter: w, s: s, sess: d.who.sess}}
 	proxy.ServeHTTP(&rs.proxy.w, r)
 }
@@ -194,8 +205,11 @@ func (u *upstreams) rewrite(pr *httputil.ProxyRequest) {
 		v[4] = st.fwd.ClientIP.String()
 		h["X-Real-Ip"] = v[4:5:5]
 	}
-	if st.sess != nil {
+	switch {
+	case st.sess != nil:
 		setIdentityHeaders(h, identityOf(st.sess), st.rt.enc, st.rt.PassAccessToken)
+	case st.tok != nil:
+		setIdentityHeaders(h, identityOfToken(st.tok), st.rt.enc, false)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/socialgate/socialgate/bearer"
 	"github.com/socialgate/socialgate/config"
 	"github.com/socialgate/socialgate/providers"
 	"github.com/socialgate/socialgate/proxy"
@@ -107,6 +108,10 @@ func newServer(cfg *config.Config, mgr *session.Manager, log *slog.Logger, reg *
 	if err != nil {
 		return nil, err
 	}
+	verifier, err := newBearer(cfg)
+	if err != nil {
+		return nil, err
+	}
 	s := cfg.Server
 	return proxy.New(proxy.Options{
 		PublicURL:            s.PublicURL,
@@ -117,6 +122,7 @@ func newServer(cfg *config.Config, mgr *session.Manager, log *slog.Logger, reg *
 		Sessions:             mgr,
 		Cookies:              cookies,
 		Routes:               routes,
+		Bearer:               verifier,
 		AllowedHosts:         cfg.Redirects.AllowedHosts,
 		Logger:               log,
 		Registry:             reg,
@@ -246,11 +252,42 @@ func newRoutes(cfg *config.Config) ([]proxy.Route, error) {
 				Emails:       u.Allow.Emails,
 				EmailDomains: u.Allow.EmailDomains,
 				Users:        u.Allow.Users,
+				Scopes:       u.Allow.Scopes,
+				Clients:      u.Allow.Clients,
 			},
 			HeaderEncoding:  u.HeaderEncoding,
 			PassAccessToken: u.PassAccessToken,
 			PreserveHost:    u.PreserveHost,
+			Bearer:          bearerAudiences(u.Bearer),
 		})
 	}
 	return out, nil
+}
+
+func bearerAudiences(b config.Bearer) []bearer.Audience {
+	var out []bearer.Audience
+	for _, is := range b.Issuers {
+		out = append(out, bearer.Audience{Issuer: is.Issuer, Audiences: is.Audiences})
+	}
+	return out
+}
+
+// newBearer is the one verifier of machine clients' tokens for every
+// upstream (one JWKS per issuer, one token cache); nil when no upstream
+// accepts bearer tokens. config made sure an issuer has one jwks_url.
+func newBearer(cfg *config.Config) (*bearer.Verifier, error) {
+	var issuers []bearer.Issuer
+	seen := map[string]bool{}
+	for _, u := range cfg.Upstreams {
+		for _, is := range u.Bearer.Issuers {
+			if !seen[is.Issuer] {
+				seen[is.Issuer] = true
+				issuers = append(issuers, bearer.Issuer{Issuer: is.Issuer, JWKSURL: is.JWKSURL})
+			}
+		}
+	}
+	if len(issuers) == 0 {
+		return nil, nil
+	}
+	return bearer.New(bearer.Options{Issuers: issuers, Timeout: cfg.Server.ProviderTimeout})
 }
