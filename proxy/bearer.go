@@ -61,7 +61,8 @@ func (s *Server) decideBearer(r *http.Request, rt *route, raw string, malformed 
 	case errors.Is(err, bearer.ErrUnavailable):
 		// The token could not be judged: the gateway's trouble, not the
 		// client's, so not a 401 that would make it drop a good token.
-		d.outcome, d.err = outcomeUnavailable, errorf(http.StatusServiceUnavailable, errBearerUnavailable, err)
+		d.outcome = outcomeUnavailable
+		d.err = &httpError{status: http.StatusServiceUnavailable, msg: errBearerUnavailable, err: err, machine: true}
 		return d
 	case err != nil:
 		s.metrics.decisions.unauthenticated.Inc()
@@ -73,7 +74,8 @@ func (s *Server) decideBearer(r *http.Request, rt *route, raw string, malformed 
 	if !rt.allows(d.who) {
 		s.metrics.decisions.forbidden.Inc()
 		d.outcome = outcomeForbidden
-		d.err = errorf(http.StatusForbidden, errForbidden, errors.New("client "+tok.ClientID+" not allowed on route "+rt.Name))
+		d.err = &httpError{status: http.StatusForbidden, msg: errForbidden, machine: true,
+			err: errors.New("client " + tok.ClientID + " not allowed on route " + rt.Name)}
 		if !tok.HasScopes(rt.Allow.Scopes) {
 			d.err = challenge(http.StatusForbidden, errInsufficientScope,
 				errors.New("client "+tok.ClientID+" lacks a scope route "+rt.Name+" requires"))
@@ -89,7 +91,7 @@ func (s *Server) decideBearer(r *http.Request, rt *route, raw string, malformed 
 // is both the message key and the WWW-Authenticate error, and the answer
 // is JSON, never the HTML page or a redirect, whatever Accept says.
 func challenge(status int, code errKey, cause error) *httpError {
-	return &httpError{status: status, msg: code, err: cause, challenge: string(code)}
+	return &httpError{status: status, msg: code, err: cause, machine: true, challenge: string(code)}
 }
 
 // scopeRule: a bearer token that grants every listed scope.

@@ -24,8 +24,10 @@ type httpError struct {
 	msg    errKey // what the person and the API client are told (messages.go)
 	err    error  // the cause, for the log; may be nil
 	retry  string // optional "try again" link shown on the page
-	// challenge, for a refused bearer token, is the RFC 6750 error code
-	// sent in WWW-Authenticate; such answers are always JSON.
+	// machine marks the answer to a bearer request: always JSON, never
+	// the HTML page, with challenge (an RFC 6750 error code), when set,
+	// in WWW-Authenticate.
+	machine   bool
 	challenge string
 }
 
@@ -121,7 +123,8 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	)
 	if he.challenge != "" {
 		w.Header().Set("WWW-Authenticate", `Bearer error="`+he.challenge+`"`)
-	} else if wantsHTML(r) {
+	}
+	if wantsHTML(r) && !he.machine {
 		s.renderError(w, r, he)
 		return
 	}
