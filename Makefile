@@ -5,12 +5,26 @@ PKGS    ?= ./...
 FUZZTIME ?= 5s
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build test test-short deps check vet fuzz fuzz-short bench demo clean
+.PHONY: all build image test test-short deps check vet fuzz fuzz-short bench demo clean
 
 all: build
 
+# `socialgate version` prints these. Go records no VCS information when
+# GOFLAGS=-buildvcs=false (set on the development machines) or in a git
+# worktree, so the build stamps them from git itself. Outside a checkout
+# they are empty and the binary falls back to Go's own build info.
+VERSION       ?= $(shell git describe --tags --always --dirty 2>/dev/null)
+REVISION      ?= $(shell git log -1 --format=%H 2>/dev/null)
+REVISION_TIME ?= $(shell TZ=UTC0 git log -1 --date=format-local:%Y-%m-%dT%H:%M:%SZ --format=%cd 2>/dev/null)
+LDFLAGS = -X main.stampVersion=$(VERSION) -X main.stampRevision=$(REVISION) -X main.stampTime=$(REVISION_TIME)
+
 build:
-	$(GO) build -o bin/socialgate ./cmd/socialgate
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/socialgate ./cmd/socialgate
+
+# The container image from deploy/Dockerfile, stamped like `make build`.
+image:
+	docker build -f deploy/Dockerfile -t socialgate \
+		--build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) --build-arg REVISION_TIME=$(REVISION_TIME) .
 
 # deps installs Debian's redis-server, redis-sentinel and chromium when they
 # are missing; the tests start their own processes on loopback ports.

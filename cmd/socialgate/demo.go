@@ -4,10 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
-	"flag"
 	"fmt"
 	"html/template"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -27,14 +25,14 @@ import (
 // Kakao, GitHub and a generic OpenID Connect issuer (each with a consent
 // page) mounted under /_fake/, and a sample
 // app that shows the headers it received. No secrets, no Redis.
-func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func (c *cli) demo(ctx context.Context, args []string) error {
+	fs := c.flags("demo")
 	addr := fs.String("addr", "127.0.0.1:4180", "listen `address`")
-	if err := fs.Parse(args); err != nil {
+	if err := c.parse(fs, args); err != nil {
 		return err
 	}
-	log := newLogger(stderr, slog.LevelInfo)
+	stdout := c.stdout
+	log := newLogger(c.stderr, slog.LevelInfo)
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {

@@ -62,26 +62,6 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func TestVersion(t *testing.T) {
-	var out bytes.Buffer
-	if code := run(context.Background(), []string{"version"}, &out, io.Discard); code != 0 {
-		t.Fatalf("exit %d", code)
-	}
-	if !strings.HasPrefix(out.String(), "socialgate ") {
-		t.Errorf("version output %q", out.String())
-	}
-}
-
-func TestUnknownCommand(t *testing.T) {
-	var errb bytes.Buffer
-	if code := run(context.Background(), []string{"frobnicate"}, io.Discard, &errb); code != 2 {
-		t.Errorf("exit %d, want 2", code)
-	}
-	if !strings.Contains(errb.String(), "unknown command") {
-		t.Errorf("stderr %q", errb.String())
-	}
-}
-
 func TestCheckConfigExample(t *testing.T) {
 	for k, v := range map[string]string{
 		"SOCIALGATE_COOKIE_SECRET": strings.Repeat("s", 32),

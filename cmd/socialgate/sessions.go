@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -15,30 +13,41 @@ import (
 	"github.com/socialgate/socialgate/session"
 )
 
+// storeTimeout bounds the first contact with the store, so that a Redis
+// that is down or unreachable is reported in seconds.
+const storeTimeout = 5 * time.Second
+
 // sessions lists or revokes sessions in the configured store. Against Redis
 // a revocation is seen by every replica within a second: the store has the
 // only durable copy, and replicas that cache sessions hear of it.
-func sessions(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || (args[0] != "list" && args[0] != "revoke") {
-		return errors.New("sessions: want 'list' or 'revoke'")
+func (c *cli) sessions(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return usagef("sessions", "want 'list' or 'revoke'")
 	}
 	verb := args[0]
-	fs := flag.NewFlagSet("sessions "+verb, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	path := fs.String("config", "", "configuration `file` (YAML)")
+	switch verb {
+	case "-h", "-help", "--help":
+		c.sessionsUsage(c.stdout)
+		return nil
+	case "list", "revoke":
+	default:
+		return usagef("sessions", "unknown verb %q: want 'list' or 'revoke'", verb)
+	}
+	fs := c.flagSet("sessions "+verb, "--config FILE (--user PROVIDER:SUBJECT | --all)", verbSummary(verb))
+	path := configFlag(fs)
 	user := fs.String("user", "", "the user, as `PROVIDER:SUBJECT` (kakao:123)")
-	all := fs.Bool("all", false, "revoke: every session of every user")
-	if err := fs.Parse(args[1:]); err != nil {
+	all := fs.Bool("all", false, "every user")
+	if err := c.parse(fs, args[1:]); err != nil {
 		return err
 	}
 	if *path == "" {
-		return errors.New("sessions: --config is required")
+		return usagef(fs.Name(), "--config is required")
 	}
-	if (*user == "") == !*all || (verb == "list" && *all) {
-		return errors.New("sessions: give --user PROVIDER:SUBJECT (or, for revoke, --all)")
+	if (*user == "") == !*all {
+		return usagef(fs.Name(), "give --user PROVIDER:SUBJECT or --all")
 	}
 	if *user != "" && !strings.Contains(*user, ":") {
-		return fmt.Errorf("sessions: --user %q: want PROVIDER:SUBJECT", *user)
+		return usagef(fs.Name(), "--user %q: want PROVIDER:SUBJECT", *user)
 	}
 	cfg, err := config.Load(*path)
 	if err != nil {
@@ -61,36 +70,93 @@ func sessions(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer mgr.Close()
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	pctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	err = mgr.Ping(pctx)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("%s: cannot reach the session store (redis %s): %w", fs.Name(), strings.Join(cfg.Session.Redis.Addrs, ","), err)
+	}
+	ctx, cancel = context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 
 	switch {
 	case verb == "list":
-		list, err := mgr.UserSessions(ctx, *user)
-		if err != nil {
-			return err
-		}
-		for _, s := range list {
-			fmt.Fprintf(stdout, "%s started=%s last_seen=%s session=%s\n", s.User(),
-				s.CreatedAt.UTC().Format(time.RFC3339), s.LastSeen.UTC().Format(time.RFC3339), fingerprint(s.ID))
-		}
-		if len(list) == 0 {
-			fmt.Fprintf(stderr, "%s: no live sessions\n", *user)
-		}
+		return listSessions(ctx, mgr, *user, c.stdout, c.stderr)
 	case *all:
 		n, err := mgr.EndAll(ctx)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "revoked %d sessions\n", n)
+		fmt.Fprintf(c.stdout, "revoked %s\n", plural(n, "session"))
 	default:
 		n, err := mgr.EndUser(ctx, *user)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "%s: revoked %d sessions\n", *user, n)
+		fmt.Fprintf(c.stdout, "%s: revoked %s\n", *user, plural(n, "session"))
 	}
 	return nil
+}
+
+// verbSummary says what a sessions verb does.
+func verbSummary(verb string) string {
+	if verb == "list" {
+		return "one line per live session: the user, when it started, when it was last used,\n" +
+			"and a fingerprint of the session (never its ID)"
+	}
+	return "end the sessions in the store; every replica stops serving them within a second"
+}
+
+func (c *cli) sessionsUsage(w io.Writer) {
+	cmd, _ := lookup("sessions")
+	fmt.Fprintf(w, "usage: socialgate sessions %s\n\n%s\n\n", cmd.args, cmd.summary)
+	for _, v := range []string{"list", "revoke"} {
+		fmt.Fprintf(w, "  %-7s %s\n", v, strings.ReplaceAll(verbSummary(v), "\n", "\n          "))
+	}
+	fmt.Fprintln(w, "\nRun 'socialgate sessions list -h' or 'socialgate sessions revoke -h' for the flags.")
+}
+
+// listSessions prints one line per live session of user, or of every user
+// when user is "": the user first, then when it started, when it was last
+// used, a fingerprint, and the browser's address and User-Agent at sign-in
+// (quoted: they came from the client).
+func listSessions(ctx context.Context, mgr *session.Manager, user string, stdout, stderr io.Writer) error {
+	users := []string{user}
+	if user == "" {
+		var err error
+		if users, err = mgr.Users(ctx); err != nil {
+			return err
+		}
+	}
+	n := 0
+	for _, u := range users {
+		list, err := mgr.UserSessions(ctx, u)
+		if err != nil {
+			return err
+		}
+		for _, s := range list {
+			fmt.Fprintf(stdout, "%s started=%s last_seen=%s session=%s ip=%q user_agent=%q\n", s.User(),
+				s.CreatedAt.UTC().Format(time.RFC3339), s.LastSeen.UTC().Format(time.RFC3339), fingerprint(s.ID),
+				s.IP, s.UserAgent)
+		}
+		n += len(list)
+	}
+	switch {
+	case n > 0:
+	case user == "":
+		fmt.Fprintln(stderr, "no live sessions")
+	default:
+		fmt.Fprintf(stderr, "%s: no live sessions\n", user)
+	}
+	return nil
+}
+
+// plural is "1 session", "2 sessions".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // fingerprint names a session without printing its ID, which is a bearer
