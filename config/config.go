@@ -136,6 +136,14 @@ type Session struct {
 	// RevokeProviderTokens revokes the provider's tokens at sign-out (in
 	// the background; sign-out never waits for the provider). Default false.
 	RevokeProviderTokens bool
+	// PendingLoginsMaxBytes bounds the bytes of every login started and not
+	// yet finished (all replicas together on Redis); past it
+	// /oauth2/start answers 503. Default 64 MiB.
+	PendingLoginsMaxBytes int
+	// PendingLoginsMaxBytesPerClient bounds one client's (one IPv4 address,
+	// one IPv6 /64); past it /oauth2/start answers 429. Each login counts at
+	// least 8 KiB. Default PendingLoginsMaxBytes/16.
+	PendingLoginsMaxBytesPerClient int
 	// Redis is used when Store is StoreRedis.
 	Redis Redis
 }

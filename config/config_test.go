@@ -104,6 +104,7 @@ func TestDefaults(t *testing.T) {
 		Session: Session{
 			Store: StoreMemory, Lifetime: 168 * time.Hour, IdleTimeout: 24 * time.Hour,
 			TouchInterval: time.Minute, RefreshBefore: time.Minute,
+			PendingLoginsMaxBytes: 64 << 20, PendingLoginsMaxBytesPerClient: 4 << 20,
 			Redis: Redis{
 				KeyPrefix: "socialgate:", DialTimeout: 2 * time.Second,
 				ReadTimeout: time.Second, WriteTimeout: time.Second,

@@ -77,13 +77,15 @@ func (d *decoder) cookie(n ast.Node, path string, c *Cookie) {
 func (d *decoder) session(n ast.Node, path string, s *Session) {
 	r := &s.Redis
 	d.mapping(n, path, fields{
-		"store":                  d.str(&s.Store),
-		"lifetime":               d.duration(&s.Lifetime),
-		"idle_timeout":           d.duration(&s.IdleTimeout),
-		"touch_interval":         d.duration(&s.TouchInterval),
-		"cache_ttl":              d.duration(&s.CacheTTL),
-		"refresh_before":         d.duration(&s.RefreshBefore),
-		"revoke_provider_tokens": d.boolean(&s.RevokeProviderTokens),
+		"store":                               d.str(&s.Store),
+		"lifetime":                            d.duration(&s.Lifetime),
+		"idle_timeout":                        d.duration(&s.IdleTimeout),
+		"touch_interval":                      d.duration(&s.TouchInterval),
+		"cache_ttl":                           d.duration(&s.CacheTTL),
+		"refresh_before":                      d.duration(&s.RefreshBefore),
+		"revoke_provider_tokens":              d.boolean(&s.RevokeProviderTokens),
+		"pending_logins_max_bytes":            d.integer(&s.PendingLoginsMaxBytes),
+		"pending_logins_max_bytes_per_client": d.integer(&s.PendingLoginsMaxBytesPerClient),
 		"redis": func(v ast.Node, p string) {
 			d.mapping(v, p, fields{
 				"addrs":                  d.strList(&r.Addrs),

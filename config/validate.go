@@ -281,6 +281,16 @@ func (d *decoder) validateSession(s *Session) {
 	d.atLeast("session.cache_ttl", s.CacheTTL, 0)
 	orDefault(d, "session.refresh_before", &s.RefreshBefore, time.Minute)
 	d.atLeast("session.refresh_before", s.RefreshBefore, time.Second)
+	orDefault(d, "session.pending_logins_max_bytes", &s.PendingLoginsMaxBytes, 64<<20)
+	orDefault(d, "session.pending_logins_max_bytes_per_client", &s.PendingLoginsMaxBytesPerClient, s.PendingLoginsMaxBytes/16)
+	// A budget below these would refuse logins a real browser makes: one
+	// login may take up to ~3 KiB (a 2 KiB deep link) and counts at least
+	// 8 KiB against its client.
+	if s.PendingLoginsMaxBytes < 64<<10 {
+		d.errorf("session.pending_logins_max_bytes", "must be at least 65536 (64 KiB)")
+	} else if s.PendingLoginsMaxBytesPerClient < 8<<10 || s.PendingLoginsMaxBytesPerClient > s.PendingLoginsMaxBytes {
+		d.errorf("session.pending_logins_max_bytes_per_client", "must be between 8192 (8 KiB) and session.pending_logins_max_bytes (%d)", s.PendingLoginsMaxBytes)
+	}
 	d.validateRedis(&s.Redis, s.Store == StoreRedis)
 }
 

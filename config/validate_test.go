@@ -86,6 +86,10 @@ func TestProblems(t *testing.T) {
 			[]string{`c.yaml:4: cookie.same_site: none requires a secure cookie: browsers drop SameSite=None cookies without Secure`}},
 
 		// session
+		{"pending logins budget too small", "session:\n  pending_logins_max_bytes: 1000\n",
+			[]string{`c.yaml:2: session.pending_logins_max_bytes: must be at least 65536 (64 KiB)`}},
+		{"pending logins share above the budget", "session:\n  pending_logins_max_bytes: 1048576\n  pending_logins_max_bytes_per_client: 2097152\n",
+			[]string{`c.yaml:3: session.pending_logins_max_bytes_per_client: must be between 8192 (8 KiB) and session.pending_logins_max_bytes (1048576)`}},
 		{"store typo", "session:\n  store: redsi\n",
 			[]string{`c.yaml:2: session.store: must be one of memory, redis; got "redsi" (did you mean "redis"?)`}},
 		{"idle longer than lifetime", "session:\n  lifetime: 1h\n  idle_timeout: 2h\n",

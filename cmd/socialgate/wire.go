@@ -90,6 +90,9 @@ func newManager(cfg *config.Config, store session.Store) (*session.Manager, erro
 		IdleTimeout:   cfg.Session.IdleTimeout,
 		TouchInterval: cfg.Session.TouchInterval,
 		CacheTTL:      cfg.Session.CacheTTL,
+
+		PendingLoginBytes:       int64(cfg.Session.PendingLoginsMaxBytes),
+		ClientPendingLoginBytes: int64(cfg.Session.PendingLoginsMaxBytesPerClient),
 	})
 }
 
