@@ -134,18 +134,18 @@ func (p *Provider) gothAuthURL(ctx context.Context, a AuthRequest) (string, erro
 	gp := p.spec.goth.new(p.gothArgsFor(ctx, ""))
 	sess, err := gp.BeginAuth(a.State)
 	if err != nil {
-		return "", p.fail("authorize", ErrProvider, err)
+		return "", p.gothFail("authorize", err)
 	}
 	raw, err := sess.GetAuthURL()
 	if err != nil {
-		return "", p.fail("authorize", ErrProvider, err)
+		return "", p.gothFail("authorize", err)
 	}
 	if !p.spec.pkce || a.Verifier == "" {
 		return raw, nil
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return "", p.fail("authorize", ErrProvider, err)
+		return "", p.gothFail("authorize", err)
 	}
 	q := u.Query()
 	q.Set("code_challenge", oauth2.S256ChallengeFromVerifier(a.Verifier))
@@ -169,18 +169,22 @@ func (p *Provider) gothExchange(ctx context.Context, code string, a AuthRequest)
 	gp := p.spec.goth.new(args)
 	sess, err := gp.BeginAuth(a.State)
 	if err != nil {
-		return Identity{}, Tokens{}, p.fail(op, ErrProvider, err)
+		return Identity{}, Tokens{}, p.gothFail(op, err)
 	}
 	access, err := sess.Authorize(gp, url.Values{"code": {code}, "state": {a.State}})
 	if err != nil {
-		return Identity{}, Tokens{}, p.tokenError(ctx, op, err, false, code)
+		var re *oauth2.RetrieveError
+		if errors.As(err, &re) && re.Response != nil {
+			return Identity{}, Tokens{}, p.tokenError(ctx, op, err, false, code)
+		}
+		return Identity{}, Tokens{}, p.gothFail(op, err, code, a.Verifier)
 	}
 	var gs gothSession
 	_ = json.Unmarshal([]byte(sess.Marshal()), &gs) // best effort: the access token is known anyway
 	t := Tokens{AccessToken: access, RefreshToken: gs.RefreshToken, Expiry: gs.ExpiresAt}
 	u, err := gp.FetchUser(sess)
 	if err != nil && !p.spec.tolerate(err) {
-		return Identity{}, Tokens{}, p.fail("userinfo", ErrProvider, err)
+		return Identity{}, Tokens{}, p.gothFail("userinfo", err, access)
 	}
 	if t.RefreshToken == "" {
 		t.RefreshToken = u.RefreshToken
@@ -208,7 +212,11 @@ func (p *Provider) gothRefresh(ctx context.Context, refreshToken string) (Tokens
 	}
 	tok, err := gp.RefreshToken(refreshToken)
 	if err != nil {
-		return Tokens{}, p.tokenError(ctx, op, err, true, refreshToken)
+		var re *oauth2.RetrieveError
+		if errors.As(err, &re) && re.Response != nil {
+			return Tokens{}, p.tokenError(ctx, op, err, true, refreshToken)
+		}
+		return Tokens{}, p.gothFail(op, err, refreshToken)
 	}
 	t, err := p.tokens(op, tok)
 	if err != nil {
@@ -225,4 +233,40 @@ func (p *Provider) gothRefresh(ctx context.Context, refreshToken string) (Tokens
 // address, which only means the e-mail is not verified.
 func (s *spec) tolerate(err error) bool {
 	return s.tolerateErr != nil && errors.Is(err, s.tolerateErr)
+}
+
+// gothFail wraps an error from goth as ErrProvider without what must never
+// reach a log: goth's providers put tokens in URL queries (Facebook's
+// ?access_token=), and a transport error quotes the URL; secrets are the
+// call's own (code, verifier, tokens) and the client secret. A context's
+// end stays visible to errors.Is.
+func (p *Provider) gothFail(op string, err error, secrets ...string) error {
+	msg := clean(stripQueries(err.Error()), append(secrets, p.opts.ClientSecret)...)
+	for _, c := range []error{context.DeadlineExceeded, context.Canceled} {
+		if errors.Is(err, c) {
+			return fmt.Errorf("%s: %s: %w: %w (%s)", p.id, op, ErrProvider, c, msg)
+		}
+	}
+	return p.errorf(op, ErrProvider, "%s", msg)
+}
+
+// stripQueries drops the query of every URL quoted in s: from each "?"
+// to the next space or quote.
+func stripQueries(s string) string {
+	var b strings.Builder
+	skip := false
+	for _, r := range s {
+		switch {
+		case r == '?':
+			skip = true
+			b.WriteString("?…")
+			continue
+		case skip && (r == ' ' || r == '"' || r == '\''):
+			skip = false
+		}
+		if !skip {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }

@@ -2,6 +2,7 @@ package providers
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -84,4 +85,30 @@ func FuzzParseGitHubEmails(f *testing.F) {
 			t.Fatalf("%d entries from %d bytes", len(list), len(body))
 		}
 	})
+}
+
+// TestGothFailHidesTokens: a transport error quoting a goth provider's URL
+// with ?access_token= (Facebook's Graph API) loses the query, and the
+// call's secrets are redacted anywhere else.
+func TestGothFailHidesTokens(t *testing.T) {
+	p, err := New(Options{Name: "facebook", ClientID: "cid", ClientSecret: "client-secret-value",
+		RedirectURL: "https://gate.example.com/oauth2/callback/facebook"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cause := &url.Error{Op: "Get", URL: "https://graph.facebook.com/me?access_token=EAAtoken123&appsecret_proof=abc",
+		Err: context.DeadlineExceeded}
+	got := p.gothFail("userinfo", cause, "EAAtoken123")
+	for _, leak := range []string{"EAAtoken123", "appsecret_proof", "abc"} {
+		if strings.Contains(got.Error(), leak) {
+			t.Errorf("error %q contains %q", got, leak)
+		}
+	}
+	if !errors.Is(got, ErrProvider) || !errors.Is(got, context.DeadlineExceeded) {
+		t.Errorf("error %v: want ErrProvider and DeadlineExceeded", got)
+	}
+	got = p.gothFail("exchange", errors.New(`oauth2: "invalid" code-xyz client-secret-value`), "code-xyz")
+	if strings.Contains(got.Error(), "code-xyz") || strings.Contains(got.Error(), "client-secret-value") {
+		t.Errorf("error %q leaks the code or the client secret", got)
+	}
 }
