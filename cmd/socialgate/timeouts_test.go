@@ -192,6 +192,9 @@ func slowApp(t *testing.T, acks chan int) *httptest.Server {
 // The same gateway still cuts a slow response of known length (the
 // gateway's limits still hold for everything that is not a stream).
 func TestSSEOutlivesWriteTimeout(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a 3 s stream against real server timeouts: full tier only")
+	}
 	acks := make(chan int)
 	app := slowApp(t, acks)
 	s := serveConfig(t, servedConfig{server: "  write_timeout: 1s\n  read_timeout: 1s\n", upstream: app.URL})
@@ -235,6 +238,9 @@ func TestSSEOutlivesWriteTimeout(t *testing.T) {
 // TestWriteTimeoutZero: write_timeout: 0s is no limit (it was replaced by
 // the 60 s default): the same 2 s response arrives whole.
 func TestWriteTimeoutZero(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a 2 s response against real server timeouts: full tier only")
+	}
 	app := slowApp(t, nil)
 	s := serveConfig(t, servedConfig{server: "  write_timeout: 0s\n  read_timeout: 0s\n  idle_timeout: 0s\n", upstream: app.URL})
 	b, _ := s.login("/")
