@@ -46,6 +46,7 @@ type Config struct {
 	Log       Log
 	Accounts  Accounts
 	UI        UI
+	Login     Login
 
 	warnings []Problem
 	// lines are the keys' lines, for ProblemAt.

@@ -115,7 +115,8 @@ func TestDefaults(t *testing.T) {
 			Name: "app", Path: "/", URL: "http://127.0.0.1:8080",
 			Auth: AuthRequired, HeaderEncoding: EncodingPercent,
 		}},
-		Log: Log{Level: slog.LevelInfo},
+		Log:   Log{Level: slog.LevelInfo},
+		Login: Login{ReplayMaxBytes: 1 << 20},
 	}
 	c.warnings, c.lines, c.file = nil, nil, ""
 	if !reflect.DeepEqual(*c, want) {

@@ -30,6 +30,7 @@ func (d *decoder) root(n ast.Node, c *Config) bool {
 		"log":       func(v ast.Node, p string) { d.mapping(v, p, fields{"level": d.str(&d.logLevel)}) },
 		"accounts":  func(v ast.Node, p string) { d.accounts(v, p, &c.Accounts) },
 		"ui":        func(v ast.Node, p string) { d.ui(v, p, &c.UI) },
+		"login":     func(v ast.Node, p string) { d.login(v, p, &c.Login) },
 	})
 	d.secret("cookie.secret", &c.Cookie.Secret, "cookie.secret_file")
 	d.secret("session.redis.password", &c.Session.Redis.Password, "session.redis.password_file")

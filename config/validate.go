@@ -30,6 +30,7 @@ func (d *decoder) validate(c *Config) {
 	d.validateBearer(c)
 	d.validateAccounts(c)
 	d.validateUI(&c.UI)
+	d.validateLogin(&c.Login)
 	switch lvl := d.logLevel; lvl {
 	case "", "info":
 		c.Log.Level = slog.LevelInfo

@@ -63,6 +63,12 @@ func TestProblems(t *testing.T) {
 		{"max_header_bytes text", "server:\n  public_url: https://gate.example.com\n  max_header_bytes: 64KiB\n",
 			[]string{`c.yaml:3: server.max_header_bytes: must be a whole number`}},
 
+		// login
+		{"replay_max_bytes negative", "login:\n  replay_max_bytes: -1\n",
+			[]string{`c.yaml:2: login.replay_max_bytes: must not be negative (0 turns replay off)`}},
+		{"replay_max_bytes huge", "login:\n  replay_max_bytes: 100000000\n",
+			[]string{`c.yaml:2: login.replay_max_bytes: at most 16777216 (16 MiB)`}},
+
 		// cookie
 		{"secret missing points at cookie", "cookie:\n  name: sg\n",
 			[]string{`c.yaml:1: cookie.secret: is required (at least 32 random bytes; set secret or secret_file)`}},

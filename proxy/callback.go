@@ -121,6 +121,9 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) error {
 		slog.String("request_id", requestID(ctx)),
 		slog.String("user", sess.User()),
 		slog.String("provider", name))
+	if st.Replay != nil {
+		s.armReplay(w, r, st, sess.ID)
+	}
 	redirectTo(w, st.Redirect, http.StatusFound)
 	return nil
 }

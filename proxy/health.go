@@ -51,6 +51,8 @@ type metrics struct {
 	// gateway closed.
 	upgraded      prometheus.Gauge
 	upgradesEnded *prometheus.CounterVec
+	// replays counts form POSTs kept across a login, by what became of them.
+	replays *prometheus.CounterVec
 }
 
 type upstreamMetrics struct {
@@ -81,6 +83,10 @@ func newMetrics(reg *prometheus.Registry, p *policy) (*metrics, error) {
 		Name: "socialgate_upgraded_connections_ended_total",
 		Help: "Upgraded connections the gateway closed, by reason (session_ended, shutdown).",
 	}, []string{"reason"})
+	m.replays = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "socialgate_form_replays_total",
+		Help: "Form POSTs kept across a login: parked, delivered, refused (spent or another session's), dropped.",
+	}, []string{"result"})
 	var err error
 	// A Server built at a config reload shares the registry with the one
 	// it replaces: it takes over the series already registered, so that
@@ -104,6 +110,9 @@ func newMetrics(reg *prometheus.Registry, p *policy) (*metrics, error) {
 		return nil, err
 	}
 	if m.upgradesEnded, err = register(reg, m.upgradesEnded); err != nil {
+		return nil, err
+	}
+	if m.replays, err = register(reg, m.replays); err != nil {
 		return nil, err
 	}
 	m.decisions.allowed = decisions.WithLabelValues("allowed")

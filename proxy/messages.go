@@ -74,6 +74,7 @@ const (
 	errInvalidRequest    errKey = "invalid_request"
 	errInsufficientScope errKey = "insufficient_scope"
 	errBearerUnavailable errKey = "bearer_unavailable"
+	errFormTooLarge      errKey = "form_too_large"
 )
 
 // errorKeys lists every key, for the test that each has its text.
@@ -81,41 +82,44 @@ var errorKeys = []errKey{errBadRequest, errBadPath, errBadHost, errNoRoute, errN
 	errStateInvalid, errCodeRejected, errConsentDenied, errProviderFailed, errStoreUnavailable,
 	errTooManyLogins, errLoginsFull,
 	errForbidden, errCSRF, errUntrustedProxy, errUnauthenticated, errUpstream, errInternal,
-	errInvalidToken, errInvalidRequest, errInsufficientScope, errBearerUnavailable}
+	errInvalidToken, errInvalidRequest, errInsufficientScope, errBearerUnavailable, errFormTooLarge}
 
 // messages holds every string a person reads, per language. Templates look
 // them up with {{t .Lang "key"}}.
 var messages = map[string]map[lang]string{
-	"signin_title":            {langEN: "Sign in", langKO: "로그인"},
-	"signin_title_app":        {langEN: "Sign in to %s", langKO: "%s에 로그인"},
-	"signin_lead":             {langEN: "Choose how to sign in to continue.", langKO: "계속하려면 로그인 방법을 선택하세요."},
-	"signin_google":           {langEN: "Sign in with Google", langKO: "Google 계정으로 로그인"},
-	"signin_naver":            {langEN: "Sign in with Naver", langKO: "네이버 로그인"},
-	"signin_kakao":            {langEN: "Sign in with Kakao", langKO: "카카오 로그인"},
-	"signin_other":            {langEN: "Sign in with %s", langKO: "%s 계정으로 로그인"},
-	"signin_other_account":    {langEN: "Sign in with %s", langKO: "%s으로 로그인"}, // "사내 계정" is an account already
-	"signed_out":              {langEN: "You have signed out.", langKO: "로그아웃되었습니다."},
-	"inapp_title":             {langEN: "Open in your browser", langKO: "다른 브라우저로 열어 주세요"},
-	"inapp_lead":              {langEN: "You are in %s's in-app browser. Google does not allow signing in here; open this page in your phone's browser (Chrome, Safari) to use every sign-in option.", langKO: "%s 앱 안의 브라우저에서는 Google 로그인을 사용할 수 없습니다. 휴대폰의 기본 브라우저(Chrome, Safari)에서 이 페이지를 열면 모든 로그인 방법을 쓸 수 있습니다."},
-	"inapp_open":              {langEN: "Open in browser", langKO: "기본 브라우저로 열기"},
-	"inapp_copy_lead":         {langEN: "Copy this address and paste it into Safari or Chrome:", langKO: "이 주소를 복사해 Safari나 Chrome에 붙여 넣으세요:"},
-	"inapp_copy":              {langEN: "Copy link", langKO: "링크 복사"},
-	"inapp_copied":            {langEN: "Copied", langKO: "복사했습니다"},
-	"inapp_google_off":        {langEN: "Google sign-in works only in your phone's browser.", langKO: "Google 로그인은 기본 브라우저에서만 할 수 있습니다."},
-	"inapp_external":          {langEN: "opens your browser", langKO: "기본 브라우저에서 열림"},
-	"signout_title":           {langEN: "Sign out", langKO: "로그아웃"},
-	"signout_lead":            {langEN: "Do you want to sign out?", langKO: "로그아웃하시겠습니까?"},
-	"signout_as":              {langEN: "Signed in as", langKO: "로그인 계정"},
-	"signout_all":             {langEN: "Sign out on every device", langKO: "모든 기기에서 로그아웃"},
-	"signout_button":          {langEN: "Sign out", langKO: "로그아웃"},
-	"signout_none":            {langEN: "You are not signed in.", langKO: "로그인되어 있지 않습니다."},
-	"switch_account":          {langEN: "Use another account", langKO: "다른 계정으로 로그인"},
-	"cancel":                  {langEN: "Cancel", langKO: "취소"},
-	"retry":                   {langEN: "Try again", langKO: "다시 시도"},
-	"retry_signin":            {langEN: "Sign in again", langKO: "다시 로그인"},
-	"home":                    {langEN: "Start page", langKO: "처음으로"},
-	"request_id":              {langEN: "Request ID", langKO: "요청 ID"},
-	"error_title":             {langEN: "Something went wrong", langKO: "문제가 발생했습니다"},
+	"signin_title":         {langEN: "Sign in", langKO: "로그인"},
+	"signin_title_app":     {langEN: "Sign in to %s", langKO: "%s에 로그인"},
+	"signin_lead":          {langEN: "Choose how to sign in to continue.", langKO: "계속하려면 로그인 방법을 선택하세요."},
+	"signin_google":        {langEN: "Sign in with Google", langKO: "Google 계정으로 로그인"},
+	"signin_naver":         {langEN: "Sign in with Naver", langKO: "네이버 로그인"},
+	"signin_kakao":         {langEN: "Sign in with Kakao", langKO: "카카오 로그인"},
+	"signin_other":         {langEN: "Sign in with %s", langKO: "%s 계정으로 로그인"},
+	"signin_other_account": {langEN: "Sign in with %s", langKO: "%s으로 로그인"}, // "사내 계정" is an account already
+	"signed_out":           {langEN: "You have signed out.", langKO: "로그아웃되었습니다."},
+	"inapp_title":          {langEN: "Open in your browser", langKO: "다른 브라우저로 열어 주세요"},
+	"inapp_lead":           {langEN: "You are in %s's in-app browser. Google does not allow signing in here; open this page in your phone's browser (Chrome, Safari) to use every sign-in option.", langKO: "%s 앱 안의 브라우저에서는 Google 로그인을 사용할 수 없습니다. 휴대폰의 기본 브라우저(Chrome, Safari)에서 이 페이지를 열면 모든 로그인 방법을 쓸 수 있습니다."},
+	"inapp_open":           {langEN: "Open in browser", langKO: "기본 브라우저로 열기"},
+	"inapp_copy_lead":      {langEN: "Copy this address and paste it into Safari or Chrome:", langKO: "이 주소를 복사해 Safari나 Chrome에 붙여 넣으세요:"},
+	"inapp_copy":           {langEN: "Copy link", langKO: "링크 복사"},
+	"inapp_copied":         {langEN: "Copied", langKO: "복사했습니다"},
+	"inapp_google_off":     {langEN: "Google sign-in works only in your phone's browser.", langKO: "Google 로그인은 기본 브라우저에서만 할 수 있습니다."},
+	"inapp_external":       {langEN: "opens your browser", langKO: "기본 브라우저에서 열림"},
+	"signout_title":        {langEN: "Sign out", langKO: "로그아웃"},
+	"signout_lead":         {langEN: "Do you want to sign out?", langKO: "로그아웃하시겠습니까?"},
+	"signout_as":           {langEN: "Signed in as", langKO: "로그인 계정"},
+	"signout_all":          {langEN: "Sign out on every device", langKO: "모든 기기에서 로그아웃"},
+	"signout_button":       {langEN: "Sign out", langKO: "로그아웃"},
+	"signout_none":         {langEN: "You are not signed in.", langKO: "로그인되어 있지 않습니다."},
+	"switch_account":       {langEN: "Use another account", langKO: "다른 계정으로 로그인"},
+	"cancel":               {langEN: "Cancel", langKO: "취소"},
+	"retry":                {langEN: "Try again", langKO: "다시 시도"},
+	"retry_signin":         {langEN: "Sign in again", langKO: "다시 로그인"},
+	"home":                 {langEN: "Start page", langKO: "처음으로"},
+	"request_id":           {langEN: "Request ID", langKO: "요청 ID"},
+	"error_title":          {langEN: "Something went wrong", langKO: "문제가 발생했습니다"},
+	"title_form_too_large": {langEN: "Form too large to keep", langKO: "양식이 너무 커서 보관할 수 없습니다"},
+	"err_form_too_large": {langEN: "You were signed out, and this form is too large to be kept while you sign in again. Sign in, then fill in and send the form again.",
+		langKO: "로그인이 끝나 있었고, 이 양식은 다시 로그인하는 동안 보관하기에는 너무 큽니다. 로그인한 뒤 양식을 다시 작성해 보내 주세요."},
 	"title_consent_denied":    {langEN: "Sign-in cancelled", langKO: "로그인이 취소되었습니다"},
 	"title_state_invalid":     {langEN: "Sign-in expired", langKO: "로그인 시간이 지났습니다"},
 	"title_code_rejected":     {langEN: "Sign-in not completed", langKO: "로그인을 완료하지 못했습니다"},

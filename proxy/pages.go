@@ -17,7 +17,7 @@ import (
 	"strings"
 )
 
-//go:embed templates/*.html templates/style.css templates/copy.js
+//go:embed templates/*.html templates/style.css templates/copy.js templates/fragment.js
 var templateFS embed.FS
 
 // UIOptions are how the gateway's own pages look. Every field is optional.
@@ -39,11 +39,13 @@ const maxTemplateBytes = 256 << 10
 
 // pages renders the gateway's own HTML.
 type pages struct {
-	tmpl     *template.Template
-	css, js  []byte
-	appName  string
-	logo     []byte
-	logoType string
+	tmpl    *template.Template
+	css, js []byte
+	// fragmentJS keeps the URL fragment across the login (fragment.js).
+	fragmentJS []byte
+	appName    string
+	logo       []byte
+	logoType   string
 }
 
 func newPages(o UIOptions) (*pages, error) {
@@ -86,6 +88,9 @@ func (p *pages) load(dir string) error {
 		return err
 	}
 	if p.js, err = templateFS.ReadFile("templates/copy.js"); err != nil {
+		return err
+	}
+	if p.fragmentJS, err = templateFS.ReadFile("templates/fragment.js"); err != nil {
 		return err
 	}
 	if dir != "" {
@@ -240,6 +245,9 @@ func (p *pages) serveStatic(w http.ResponseWriter, r *http.Request) {
 	case "copy.js":
 		h.Set("Content-Type", "text/javascript; charset=utf-8")
 		body = p.js
+	case "fragment.js":
+		h.Set("Content-Type", "text/javascript; charset=utf-8")
+		body = p.fragmentJS
 	case "logo":
 		if p.logo == nil {
 			http.NotFound(w, r)

@@ -105,6 +105,11 @@ type Options struct {
 	// write takes longer than this. Run it with the server's WriteTimeout.
 	// Zero: no limit.
 	StreamWriteTimeout time.Duration
+	// ReplayMaxBytes is the largest browser form POST to a protected route
+	// without a session that is kept across the login and delivered to its
+	// URL once the user is signed in (replay.go); a larger one gets a 413
+	// page. Zero: forms are not kept (the browser gets 401, as API clients).
+	ReplayMaxBytes int64
 }
 
 // Server is the gateway.

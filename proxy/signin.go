@@ -85,7 +85,10 @@ func (s *Server) start(w http.ResponseWriter, r *http.Request) error {
 		Redirect: target,
 	}
 	client := readForwarded(r, s.opts.TrustedProxies).ClientIP
-	if err := s.sessions.BeginLogin(ctx, s.cookies.Bind(w, r), a.State, client, st); err != nil {
+	b := s.cookies.Bind(w, r)
+	// A form kept for this URL rides along (replay.go).
+	st.Replay = s.takeParked(ctx, b, target)
+	if err := s.sessions.BeginLogin(ctx, b, a.State, client, st); err != nil {
 		return loginError(err)
 	}
 	s.rememberRD(w, target)

@@ -157,6 +157,7 @@ func (u *upstreams) serve(w http.ResponseWriter, r *http.Request, cleaned string
 		rs = &requestState{}
 		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, rs))
 	}
+	r = s.replayed(w, r, d.who.sess, fwd)
 	rs.proxy = proxyState{rt: d.route, sess: d.who.sess, tok: d.who.tok, cleaned: cleaned, fwd: fwd,
 		w: proxyWriter{ResponseWriter: w, s: s, sess: d.who.sess}}
 	proxy.ServeHTTP(&rs.proxy.w, r)
@@ -216,6 +217,12 @@ func (u *upstreams) rewrite(pr *httputil.ProxyRequest) {
 // unauthenticated sends a browser to the sign-in page with the full original
 // URL, and gives API clients a 401 they can act on.
 func (s *Server) unauthenticated(w http.ResponseWriter, r *http.Request, fwd forwardedInfo) {
+	if parked, err := s.park(w, r, fwd); parked {
+		if err != nil {
+			s.writeError(w, r, err)
+		}
+		return
+	}
 	if (r.Method == http.MethodGet || r.Method == http.MethodHead) && wantsHTML(r) {
 		w.Header().Set("Cache-Control", "no-store")
 		http.Redirect(w, r, s.signInURL(s.originalURL(fwd)), http.StatusFound)

@@ -61,6 +61,9 @@ type LoginState struct {
 	Redirect string
 	// CreatedAt is set by BeginLogin from the Manager's clock.
 	CreatedAt time.Time
+	// Replay is a browser form POST that rides along to be delivered
+	// after the login (replay.go); nil for most logins.
+	Replay *Replay
 
 	// client is whose quota the state was charged to (set by BeginLogin).
 	client string
@@ -167,7 +170,7 @@ func (m *Manager) BeginLogin(ctx context.Context, b LoginBinding, state string, 
 	if err := m.store.PutLoginState(ctx, state, ls.encode(), q); err != nil {
 		return fmt.Errorf("session begin login: %w", err)
 	}
-	pending := append(b.c.readLogin(b.r), state)
+	pending := append(b.pending(), state)
 	if n := len(pending) - MaxPendingLogins; n > 0 {
 		for _, old := range pending[:n] {
 			// Best effort: the TTL removes it anyway.
@@ -175,7 +178,7 @@ func (m *Manager) BeginLogin(ctx context.Context, b LoginBinding, state string, 
 		}
 		pending = slices.Clone(pending[n:])
 	}
-	b.c.writeLogin(b.w, pending)
+	b.setPending(pending)
 	return nil
 }
 
@@ -191,14 +194,14 @@ func (m *Manager) FinishLogin(ctx context.Context, b LoginBinding, provider, sta
 	if state == "" {
 		return nil, fmt.Errorf("%w: callback without state", ErrLoginInvalid)
 	}
-	pending := b.c.readLogin(b.r)
+	pending := b.pending()
 	i := slices.IndexFunc(pending, func(p string) bool {
 		return subtle.ConstantTimeCompare([]byte(p), []byte(state)) == 1
 	})
 	if i < 0 {
 		return nil, fmt.Errorf("%w: state not started by this browser", ErrLoginInvalid)
 	}
-	b.c.writeLogin(b.w, slices.Delete(slices.Clone(pending), i, i+1))
+	b.setPending(slices.Delete(slices.Clone(pending), i, i+1))
 	data, err := m.store.TakeLoginState(ctx, state)
 	if errors.Is(err, ErrNotFound) {
 		return nil, fmt.Errorf("%w: state unknown, used or expired", ErrLoginInvalid)

@@ -23,7 +23,12 @@ const (
 	tagRedirect  = 4
 	tagCreatedAt = 5
 	tagClient    = 6
-	// Next free tag: 7.
+	// A kept form POST (replay.go).
+	tagReplayURL         = 7
+	tagReplayContentType = 8
+	tagReplayBody        = 9
+	tagReplaySession     = 10
+	// Next free tag: 11.
 )
 
 var errLoginCodec = errors.New("malformed login state encoding")
@@ -40,6 +45,12 @@ func (st *LoginState) encode() []byte {
 		b = appendLoginField(b, tagCreatedAt, string(binary.AppendVarint(nil, st.CreatedAt.UnixNano())))
 	}
 	b = appendLoginField(b, tagClient, st.client)
+	if rp := st.Replay; rp != nil {
+		b = appendLoginField(b, tagReplayURL, rp.URL)
+		b = appendLoginField(b, tagReplayContentType, rp.ContentType)
+		b = appendLoginField(b, tagReplayBody, rp.Body)
+		b = appendLoginField(b, tagReplaySession, rp.SessionID)
+	}
 	return b
 }
 
@@ -96,6 +107,14 @@ func decodeLoginState(b []byte) (*LoginState, error) {
 			st.CreatedAt = time.Unix(0, ns)
 		case tagClient:
 			st.client = string(v)
+		case tagReplayURL:
+			st.replay().URL = string(v)
+		case tagReplayContentType:
+			st.replay().ContentType = string(v)
+		case tagReplayBody:
+			st.replay().Body = append([]byte(nil), v...)
+		case tagReplaySession:
+			st.replay().SessionID = string(v)
 		}
 	}
 	return st, nil

@@ -130,6 +130,7 @@ func newServer(cfg *config.Config, mgr *session.Manager, log *slog.Logger, reg *
 		Logger:               log,
 		Registry:             reg,
 		StreamWriteTimeout:   s.WriteTimeout,
+		ReplayMaxBytes:       int64(cfg.Login.ReplayMaxBytes),
 		ProviderTimeout:      s.ProviderTimeout,
 		RefreshBefore:        cfg.Session.RefreshBefore,
 		RevokeProviderTokens: cfg.Session.RevokeProviderTokens,
