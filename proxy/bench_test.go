@@ -131,6 +131,12 @@ func (w *discardWriter) WriteHeader(code int)        { w.status = code }
 // that carries the session cookie.
 func newBenchServer(b *testing.B) (*Server, *http.Request) {
 	b.Helper()
+	return newBenchServerWith(b, nil)
+}
+
+// newBenchServerWith is newBenchServer with a last word on the options.
+func newBenchServerWith(b *testing.B, edit func(*Options)) (*Server, *http.Request) {
+	b.Helper()
 	store := session.NewMemory(session.MemoryOptions{})
 	b.Cleanup(func() { store.Close() })
 	mgr, err := session.NewManager(session.ManagerOptions{Store: store})
@@ -143,7 +149,7 @@ func newBenchServer(b *testing.B) (*Server, *http.Request) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv, err := New(Options{
+	opts := Options{
 		PublicURL: "http://gate.example.com",
 		Providers: []Provider{prov},
 		Sessions:  mgr,
@@ -151,7 +157,11 @@ func newBenchServer(b *testing.B) (*Server, *http.Request) {
 		Routes:    []Route{{Name: "app", Path: "/", URL: &url.URL{Scheme: "http", Host: "127.0.0.1:9"}}},
 		Logger:    slog.New(slog.DiscardHandler),
 		Transport: benchTransport{},
-	})
+	}
+	if edit != nil {
+		edit(&opts)
+	}
+	srv, err := New(opts)
 	if err != nil {
 		b.Fatal(err)
 	}
