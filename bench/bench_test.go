@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -83,7 +84,8 @@ func TestParseBenchFlags(t *testing.T) {
 		targets int
 		wantErr bool
 	}{
-		{nil, 5, false},
+		{nil, 6, false},
+		{[]string{"-targets", "memory,bearer"}, 2, false},
 		{[]string{"-targets", "bare,redis"}, 2, false},
 		{[]string{"-targets", "bare,nginx"}, 0, true},
 		{[]string{"-targets", ""}, 0, true},
@@ -106,3 +108,22 @@ func TestParseBenchFlags(t *testing.T) {
 type testWriter struct{ t *testing.T }
 
 func (w testWriter) Write(p []byte) (int, error) { w.t.Log(string(p)); return len(p), nil }
+
+func TestPrintBearerVsCookie(t *testing.T) {
+	row := func(tokCPU, cookieCPU time.Duration) []result {
+		return []result{
+			{target: "memory", n: 1000, cpu: []time.Duration{cookieCPU}},
+			{target: "bearer", n: 1000, cpu: []time.Duration{tokCPU}},
+		}
+	}
+	var b strings.Builder
+	printBearerVsCookie(&b, [][]result{row(40*time.Millisecond, 50*time.Millisecond), row(60*time.Millisecond, 50*time.Millisecond)})
+	if want := "CPU 50.0 vs 50.0 µs/req = 1.00×"; !strings.Contains(b.String(), want) {
+		t.Errorf("got %q, want it to contain %q", b.String(), want)
+	}
+	b.Reset()
+	printBearerVsCookie(&b, [][]result{{{target: "memory", n: 1, cpu: []time.Duration{1}}}})
+	if b.Len() != 0 {
+		t.Errorf("printed without a bearer target: %q", b.String())
+	}
+}

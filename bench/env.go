@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/socialgate/socialgate/providers/providertest"
 	"github.com/socialgate/socialgate/session"
@@ -40,8 +41,14 @@ type env struct {
 	rdb      *redis.Client
 	upstream *proc
 	fake     *providertest.Fake
-	tmp      string
+	// auth issues the bearer target's access token (client credentials).
+	auth  *providertest.AuthServer
+	token string
+	tmp   string
 }
+
+// benchAudience is the aud of the bearer target's tokens.
+const benchAudience = "bench-api"
 
 func startEnv(ctx context.Context, c benchConfig) (_ *env, err error) {
 	e := &env{c: c}
@@ -69,12 +76,27 @@ func startEnv(ctx context.Context, c benchConfig) (_ *env, err error) {
 		return nil, fmt.Errorf("bench: fake kakao: %w", err)
 	}
 	e.fake.AutoApprove(benchUser)
+	if e.auth, err = providertest.StartAuthServer(providertest.AuthServerOptions{Audience: benchAudience,
+		Clients: []providertest.AuthClient{{ID: "bench-job", Secret: e.secret, Scopes: []string{"wiki.read"}}}}); err != nil {
+		return nil, fmt.Errorf("bench: fake authorization server: %w", err)
+	}
+	cc := clientcredentials.Config{ClientID: "bench-job", ClientSecret: e.secret, TokenURL: e.auth.TokenURL()}
+	tctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	tok, err := cc.Token(tctx)
+	cancel()
+	if err != nil {
+		return nil, fmt.Errorf("bench: client-credentials token: %w", err)
+	}
+	e.token = tok.AccessToken
 	return e, nil
 }
 
 func (e *env) close() {
 	if e.fake != nil {
 		e.fake.Close()
+	}
+	if e.auth != nil {
+		e.auth.Close()
 	}
 	if e.upstream != nil {
 		e.upstream.stop()
@@ -159,6 +181,9 @@ func (e *env) startTarget(kind string, extra ...string) (*proc, error) {
 		args = append(args, "-cache-ttl", e.c.cacheTTL.String())
 	case "redis":
 		args = append(args, "-cache-ttl", "0s")
+	case "bearer":
+		store = "memory"
+		args = append(args, "-issuer", e.auth.URL())
 	}
 	if store == "redis" {
 		args = append(args, "-redis", e.redisAdr)
@@ -181,11 +206,16 @@ func (e *env) measureTarget(ctx context.Context, kind string, round int) (result
 	defer p.stop()
 	base := "http://" + p.addr
 	l := e.newLoad(base+"/app/보고서?id=3", http.StatusOK, p.pid())
-	if strings.HasPrefix(kind, "bare") {
+	switch {
+	case kind == "bearer":
+		// A machine client reusing its access token, as the grant intends;
+		// no session exists on this gateway at all.
+		l.authorization = "Bearer " + e.token
+	case strings.HasPrefix(kind, "bare"):
 		// The same bytes as a gateway gets: a cookie as long as a session
 		// cookie (140 characters of signed ID), which a bare proxy forwards.
 		l.cookies = []string{session.DefaultCookieName + "=" + randText(140)}
-	} else {
+	default:
 		cookie, err := login(ctx, &http.Client{Timeout: requestTimeout}, base)
 		if err != nil {
 			return result{}, err

@@ -20,11 +20,13 @@ const requestTimeout = 10 * time.Second
 type load struct {
 	url     string
 	cookies []string // Cookie header values, used in turn; empty: none
-	status  int      // the answer every request must get
-	conns   int
-	warmup  time.Duration
-	measure time.Duration
-	pids    []int // processes whose CPU time is measured; [0] is the target
+	// authorization, when set, is sent as the Authorization header.
+	authorization string
+	status        int // the answer every request must get
+	conns         int
+	warmup        time.Duration
+	measure       time.Duration
+	pids          []int // processes whose CPU time is measured; [0] is the target
 	// send, when set, replaces the GET: one unit of work (a whole login)
 	// by worker w on its i-th turn.
 	send func(ctx context.Context, c *http.Client, i int) error
@@ -173,6 +175,9 @@ func (l load) once(ctx context.Context, c *http.Client, cookie string) error {
 	}
 	if cookie != "" {
 		req.Header.Set("Cookie", cookie)
+	}
+	if l.authorization != "" {
+		req.Header.Set("Authorization", l.authorization)
 	}
 	resp, err := c.Do(req)
 	if err != nil {

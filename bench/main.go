@@ -17,7 +17,12 @@
 // child process stops by itself when the parent goes away (stdin closes,
 // and the kernel sends SIGKILL on the parent's death).
 //
-//	go run ./bench [-rounds 3] [-conns 32] [-duration 5s] [-warmup 1s] [-targets bare,bare-pool,memory,redis,redis-cache]
+// The bearer target is the memory-store gateway on a route that also takes
+// bearer tokens, driven with a JWT access token from a fake authorization
+// server (client-credentials grant) instead of the session cookie: the
+// summary compares its CPU per request with the memory target's.
+//
+//	go run ./bench [-rounds 3] [-conns 32] [-duration 5s] [-warmup 1s] [-targets bare,bare-pool,memory,bearer,redis,redis-cache]
 package main
 
 import (
@@ -74,8 +79,8 @@ func parseBenchFlags(args []string, out io.Writer) (benchConfig, error) {
 	fs.IntVar(&c.conns, "conns", 32, "concurrent keep-alive connections of the load generator")
 	fs.DurationVar(&c.duration, "duration", 5*time.Second, "measured time per target and round")
 	fs.DurationVar(&c.warmup, "warmup", time.Second, "unmeasured load before each measurement")
-	targets := fs.String("targets", "bare,bare-pool,memory,redis,redis-cache",
-		"comma-separated `list` of bare, bare-pool, memory, redis, redis-cache")
+	targets := fs.String("targets", "bare,bare-pool,memory,bearer,redis,redis-cache",
+		"comma-separated `list` of bare, bare-pool, memory, bearer, redis, redis-cache")
 	fs.DurationVar(&c.cacheTTL, "cache-ttl", 5*time.Second, "session.cache_ttl of the redis-cache target")
 	fs.IntVar(&c.sessions, "sessions", 10000, "sessions created in the memory store for the RSS measurement")
 	fs.IntVar(&c.loginConns, "login-conns", 8, "concurrent browsers in the logins/s measurement")
@@ -87,7 +92,7 @@ func parseBenchFlags(args []string, out io.Writer) (benchConfig, error) {
 	}
 	for _, t := range strings.Split(*targets, ",") {
 		switch t = strings.TrimSpace(t); t {
-		case "bare", "bare-pool", "memory", "redis", "redis-cache":
+		case "bare", "bare-pool", "memory", "bearer", "redis", "redis-cache":
 			c.targets = append(c.targets, t)
 		case "":
 		default:
@@ -136,6 +141,7 @@ func runBench(ctx context.Context, args []string, out io.Writer) error {
 		rounds = append(rounds, row)
 	}
 	printSummary(out, rounds)
+	printBearerVsCookie(out, rounds)
 
 	if c.extras {
 		if err := env.extras(ctx, out); err != nil {

@@ -97,6 +97,31 @@ func printSummary(out io.Writer, rounds [][]result) {
 	}
 }
 
+// printBearerVsCookie compares the bearer target (a cached JWT access
+// token) with the memory target (the session cookie) round by round: the
+// issue's budget is that a reused token costs no more than the cookie.
+func printBearerVsCookie(out io.Writer, rounds [][]result) {
+	var ratios, tokUS, cookieUS float64
+	n := 0
+	for _, row := range rounds {
+		tok, ok1 := find(row, "bearer")
+		ck, ok2 := find(row, "memory")
+		if !ok1 || !ok2 {
+			continue
+		}
+		ratios += ratio(tok.cpuPerReq(0), ck.cpuPerReq(0))
+		tokUS += us(tok.cpuPerReq(0))
+		cookieUS += us(ck.cpuPerReq(0))
+		n++
+	}
+	if n == 0 {
+		return
+	}
+	f := float64(n)
+	fmt.Fprintf(out, "bearer token vs session cookie (memory store): CPU %.1f vs %.1f µs/req = %.2f×\n",
+		tokUS/f, cookieUS/f, ratios/f)
+}
+
 func find(rows []result, target string) (result, bool) {
 	for _, r := range rows {
 		if r.target == target {

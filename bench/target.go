@@ -24,6 +24,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/socialgate/socialgate/bearer"
 	"github.com/socialgate/socialgate/providers"
 	"github.com/socialgate/socialgate/proxy"
 	"github.com/socialgate/socialgate/session"
@@ -61,6 +62,7 @@ type targetConfig struct {
 	cpuprofile string
 	pool       bool   // bare: recycle copy buffers as socialgate does
 	tokens     string // kakao, naver, google or mix: the sessions' token sizes
+	issuer     string // set: the route also takes this issuer's bearer tokens
 }
 
 func parseTargetFlags(args []string) (targetConfig, error) {
@@ -79,6 +81,7 @@ func parseTargetFlags(args []string) (targetConfig, error) {
 	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of the serving time to this `file`")
 	fs.BoolVar(&c.pool, "pool", false, "bare: use a buffer pool")
 	fs.StringVar(&c.tokens, "tokens", "mix", "token sizes of the created sessions: kakao, naver, google or mix")
+	fs.StringVar(&c.issuer, "issuer", "", "accept bearer tokens of this `issuer` (audience "+benchAudience+") on the route")
 	if err := fs.Parse(args[1:]); err != nil {
 		return c, err
 	}
@@ -196,12 +199,21 @@ func serveGateway(ctx context.Context, ln net.Listener, c targetConfig, up *url.
 	if err != nil {
 		return fmt.Errorf("target: %w", err)
 	}
+	route := proxy.Route{Name: "app", Path: "/", URL: up}
+	var verifier *bearer.Verifier
+	if c.issuer != "" {
+		if verifier, err = bearer.New(bearer.Options{Issuers: []bearer.Issuer{{Issuer: c.issuer}}}); err != nil {
+			return fmt.Errorf("target: %w", err)
+		}
+		route.Bearer = []bearer.Audience{{Issuer: c.issuer, Audiences: []string{benchAudience}}}
+	}
 	srv, err := proxy.New(proxy.Options{
 		PublicURL: public,
 		Providers: []proxy.Provider{prov},
 		Sessions:  mgr,
 		Cookies:   cookies,
-		Routes:    []proxy.Route{{Name: "app", Path: "/", URL: up}},
+		Routes:    []proxy.Route{route},
+		Bearer:    verifier,
 		Logger:    slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {
