@@ -112,3 +112,22 @@ func TestGothFailHidesTokens(t *testing.T) {
 		t.Errorf("error %q leaks the code or the client secret", got)
 	}
 }
+
+func FuzzStripQueries(f *testing.F) {
+	for _, s := range []string{`Get "https://g/me?access_token=x&a=b": timeout`, "??", "a?b c?d", `"?'`, "?\u00e9\u0000"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := stripQueries(s)
+		// Every query is cut: a "?" is always followed by the ellipsis, and
+		// nothing after it up to the next space or quote survives.
+		for i := 0; i < len(out); i++ {
+			if out[i] == '?' && !strings.HasPrefix(out[i+1:], "…") {
+				t.Fatalf("stripQueries(%q) = %q keeps a query", s, out)
+			}
+		}
+		if len(out) > len(s)*4+4 {
+			t.Fatalf("stripQueries(%q) grew to %d bytes", s, len(out))
+		}
+	})
+}
