@@ -39,10 +39,12 @@ deps:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$need >/dev/null; \
 	fi
 
+# check: gofmt, go vet, and go.mod/go.sum exactly as `go mod tidy` leaves them.
 check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
+	@$(GO) mod tidy -diff || { echo "go.mod/go.sum: run go mod tidy"; exit 1; }
 
 # The full tier: real redis-server, Sentinel and Cluster processes, Chromium,
 # every fuzz target briefly. What CI runs.
