@@ -84,6 +84,12 @@ func TestForwardAuthDecides(t *testing.T) {
 		{"invalid forwarded host", map[string]string{"X-Forwarded-Host": "a:1:2", "X-Forwarded-Uri": "/x"}, false, 400},
 		{"invalid forwarded port", map[string]string{"X-Forwarded-Host": "app.example.com", "X-Forwarded-Port": "80a", "X-Forwarded-Uri": "/x"}, false, 400},
 		{"unreadable X-Original-URL", map[string]string{"X-Original-URL": "javascript:alert(1)"}, false, 400},
+		// A front proxy passes the client's headers to /oauth2/auth; one
+		// that names a user is a forgery nginx could not strip (a family).
+		{"forged X-Auth-Request-*", map[string]string{"X-Forwarded-Host": "app.example.com:8081", "X-Forwarded-Uri": "/wiki", "X-Auth-Request-Groups": "admins"}, false, 403},
+		{"forged X_Forwarded_User", map[string]string{"X-Forwarded-Host": "app.example.com:8081", "X-Forwarded-Uri": "/wiki", "X_Forwarded_User": "kakao:1"}, false, 403},
+		{"forged Remote-User", map[string]string{"X-Forwarded-Host": "app.example.com:8081", "X-Forwarded-Uri": "/pub/a", "Remote-User": "admin"}, true, 403},
+		{"forwarding headers are no forgery", map[string]string{"X-Forwarded-Host": "app.example.com:8081", "X-Forwarded-Uri": "/wiki", "X-Forwarded-For": "203.0.113.1", "X-Real-IP": "203.0.113.1"}, false, 202},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			bb := b

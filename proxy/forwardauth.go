@@ -19,7 +19,10 @@ import (
 //     is a browser navigation (GET or HEAD asking for HTML) — nginx
 //     redirects to it; with ?redirect=1 (Traefik, Caddy, which pass the
 //     answer on) a browser navigation gets the 302 itself;
-//   - 403 when not allowed, and when no route matches (fail closed).
+//   - 403 when not allowed, when no route matches (fail closed), and when
+//     the client sent an identity header (X-Forwarded-User,
+//     X-Auth-Request-*, Remote-User, ...): the front proxy would pass a
+//     family it cannot strip on to the app.
 //
 // It fails closed on what it cannot believe: X-Forwarded-Host/-Uri from a
 // peer outside server.trusted_proxies is refused (403; the policy of the
@@ -31,6 +34,11 @@ func (s *Server) forwardAuth(w http.ResponseWriter, r *http.Request) error {
 		s.metrics.decisions.forbidden.Inc()
 		return errorf(http.StatusForbidden, "untrusted_proxy",
 			errors.New("X-Forwarded-Host/-Uri from a peer not in server.trusted_proxies"))
+	}
+	if k := s.strip.forgedIdentity(r.Header); k != "" {
+		s.metrics.decisions.forbidden.Inc()
+		return errorf(http.StatusForbidden, errForgedIdentity,
+			errors.New("client header "+k+" names a user; the front proxy passed it on (remove it there, or a client forged it)"))
 	}
 	if fwd.Unreadable {
 		return errorf(http.StatusBadRequest, "bad_path", errors.New("unreadable X-Forwarded-Host, -Port, -Uri or X-Original-URL"))

@@ -65,6 +65,7 @@ const (
 	errForbidden        errKey = "forbidden"
 	errCSRF             errKey = "csrf"
 	errUntrustedProxy   errKey = "untrusted_proxy"
+	errForgedIdentity   errKey = "forged_identity"
 	errUnauthenticated  errKey = "unauthenticated"
 	errUpstream         errKey = "upstream"
 	errInternal         errKey = "internal"
@@ -81,7 +82,7 @@ const (
 var errorKeys = []errKey{errBadRequest, errBadPath, errBadHost, errNoRoute, errNotFound, errMethod, errUnknownProvider,
 	errStateInvalid, errCodeRejected, errConsentDenied, errProviderFailed, errStoreUnavailable,
 	errTooManyLogins, errLoginsFull,
-	errForbidden, errCSRF, errUntrustedProxy, errUnauthenticated, errUpstream, errInternal,
+	errForbidden, errCSRF, errUntrustedProxy, errForgedIdentity, errUnauthenticated, errUpstream, errInternal,
 	errInvalidToken, errInvalidRequest, errInsufficientScope, errBearerUnavailable, errFormTooLarge}
 
 // messages holds every string a person reads, per language. Templates look
@@ -131,6 +132,8 @@ var messages = map[string]map[lang]string{
 	"err_bad_path":            {langEN: "The address is not valid.", langKO: "주소가 올바르지 않습니다."},
 	"err_not_found":           {langEN: "There is no page at this address.", langKO: "이 주소에는 페이지가 없습니다."},
 	"err_bad_host":            {langEN: "The host name is not valid.", langKO: "호스트 이름이 올바르지 않습니다."},
+	"err_forged_identity": {langEN: "The request carries an identity header only the gateway may set.",
+		langKO: "게이트웨이만 설정할 수 있는 신원 헤더가 요청에 들어 있습니다."},
 	"err_no_route": {langEN: "No application is configured for this address.",
 		langKO: "이 주소에 설정된 애플리케이션이 없습니다."},
 	"err_method": {langEN: "This method is not allowed here.", langKO: "허용되지 않는 요청 방식입니다."},

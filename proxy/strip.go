@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -24,22 +25,25 @@ var clientIdentityNames = []string{
 	"x-preferred-username", "x-proxy-user", "x-proxy-remote-user", "x-authenticated-user",
 	"x-authenticated-userid", "x-consumer-username", "x-credential-username",
 	"x-client-cert", "x-client-verify", "x-client-dn",
-	// Forwarding spellings beyond forwardedHeaderNames: scheme and host
-	// overrides some frameworks believe, and client-IP headers of CDNs.
+}
+
+// moreForwardedNames are forwarding spellings beyond forwardedHeaderNames:
+// scheme and host overrides some frameworks believe, and client-IP headers
+// of CDNs.
+var moreForwardedNames = []string{
 	"x-forwarded-scheme", "x-forwarded-protocol", "x-forwarded-by", "x-forwarded-client-cert",
 	"x-forwarded-client-ip", "x-url-scheme", "x-scheme", "x-host", "x-http-host",
 	"true-client-ip", "x-client-ip", "x-cluster-client-ip", "cf-connecting-ip",
 	"fastly-client-ip", "x-proxyuser-ip",
 }
 
-// stripFamilies are name prefixes whose every member goes (lowercase,
-// '-' separated).
-var stripFamilies = []string{
+// identityFamilies are name prefixes of identity headers whose every
+// member goes (lowercase, '-' separated).
+var identityFamilies = []string{
 	authRequestPrefix, // X-Auth-Request-*: the forward-auth answers
 	"remote-",         // Remote-User, Remote-Email, Remote-Groups, Remote-Name
 	"x-remote-",       // X-Remote-User, X-Remote-Group
 	"x-webauth-",      // X-WEBAUTH-USER, -EMAIL, -NAME
-	"x-original-",     // X-Original-URL, -URI, -Host, -Method, -Forwarded-For
 	"x-ms-client-principal",
 	"x-goog-authenticated-user-",
 	"x-goog-iap-",
@@ -49,12 +53,18 @@ var stripFamilies = []string{
 	"ssl-client-",
 }
 
+// forwardedFamilies: X-Original-URL, -URI, -Host, -Method, -Forwarded-For.
+var forwardedFamilies = []string{"x-original-"}
+
 // headerStripper removes client copies of the gateway's identity headers,
 // the forwarding family and the families above, plus the operator's
 // additions (server.strip_headers). Immutable after newHeaderStripper.
 type headerStripper struct {
 	exact    []string // lowercase, '-' separated
 	prefixes []string
+	// identity is the part that names a user (no forwarding headers):
+	// forward-auth refuses requests that carry one (forgedIdentity).
+	identity *headerStripper
 }
 
 var errStripHeader = errors.New("strip header")
@@ -62,10 +72,11 @@ var errStripHeader = errors.New("strip header")
 // newHeaderStripper builds the stripper with extra names: "X-Corp-User"
 // for one header, "X-Corp-*" for every header starting with "X-Corp-".
 func newHeaderStripper(extra []string) (*headerStripper, error) {
-	hs := &headerStripper{prefixes: stripFamilies}
-	hs.exact = append(hs.exact, identityHeaderNames...)
-	hs.exact = append(hs.exact, forwardedHeaderNames...)
-	hs.exact = append(hs.exact, clientIdentityNames...)
+	id := &headerStripper{}
+	id.exact = slices.Concat(identityHeaderNames, clientIdentityNames)
+	id.prefixes = slices.Clone(identityFamilies)
+	// The operator's additions count as identity: clients must not send
+	// them, and forward-auth cannot strip them either.
 	for _, e := range extra {
 		name, family := strings.CutSuffix(e, "*")
 		if !validHeaderName(name) {
@@ -73,10 +84,15 @@ func newHeaderStripper(extra []string) (*headerStripper, error) {
 		}
 		n := strings.ReplaceAll(asciiLower(name), "_", "-")
 		if family {
-			hs.prefixes = append(hs.prefixes[:len(hs.prefixes):len(hs.prefixes)], n)
+			id.prefixes = append(id.prefixes, n)
 		} else {
-			hs.exact = append(hs.exact, n)
+			id.exact = append(id.exact, n)
 		}
+	}
+	hs := &headerStripper{
+		exact:    slices.Concat(id.exact, forwardedHeaderNames, moreForwardedNames),
+		prefixes: slices.Concat(id.prefixes, forwardedFamilies),
+		identity: id,
 	}
 	return hs, nil
 }
@@ -89,6 +105,20 @@ func (hs *headerStripper) strip(h http.Header) {
 			delete(h, k)
 		}
 	}
+}
+
+// forgedIdentity returns the first client header that names a user (any
+// spelling), or "". A front proxy in forward-auth mode passes the client's
+// headers to /oauth2/auth and then its own to the app; nginx cannot strip
+// a header family (X-Auth-Request-*), so the gateway refuses the request
+// instead of letting a forged one through.
+func (hs *headerStripper) forgedIdentity(h http.Header) string {
+	for k := range h {
+		if hs.identity.matches(k) {
+			return k
+		}
+	}
+	return ""
 }
 
 func (hs *headerStripper) matches(k string) bool {
