@@ -26,13 +26,16 @@ image:
 	docker build -f deploy/Dockerfile -t socialgate \
 		--build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) --build-arg REVISION_TIME=$(REVISION_TIME) .
 
-# deps installs Debian's redis-server, redis-sentinel and chromium when they
-# are missing; the tests start their own processes on loopback ports.
+# deps installs Debian's redis-server, redis-sentinel, chromium, nginx-light
+# and caddy when they are missing; the tests start their own processes on
+# loopback ports (nginx and caddy run the deploy/ forward-auth examples).
 deps:
 	@need=""; \
 	command -v redis-server   >/dev/null 2>&1 || need="$$need redis-server redis-tools"; \
 	command -v redis-sentinel >/dev/null 2>&1 || need="$$need redis-sentinel"; \
 	[ -x /usr/bin/chromium ] || need="$$need chromium"; \
+	command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need="$$need nginx-light"; \
+	command -v caddy >/dev/null 2>&1 || need="$$need caddy"; \
 	if [ -n "$$need" ]; then \
 		echo "installing:$$need"; \
 		$(SUDO) apt-get update -qq && \

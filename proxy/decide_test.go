@@ -126,6 +126,33 @@ func TestForwardAuthAnswers(t *testing.T) {
 		}
 	}
 
+	// The 202 carries the request's cookies without the gateway's (Traefik
+	// copies it onto the request), and no Cookie when none is left.
+	b := newBrowser(t)
+	if resp, _ := g.login(b, "kakao", providertest.DefaultUsers("kakao")[0].ID, g.URL+"/x"); resp.StatusCode != 200 {
+		t.Fatalf("login: %d", resp.StatusCode)
+	}
+	for _, tc := range []struct{ extra, want string }{
+		{"", ""}, {"theme=dark; JSESSIONID=1", "theme=dark; JSESSIONID=1"},
+	} {
+		req, _ := http.NewRequest(http.MethodGet, g.URL+"/oauth2/auth", nil)
+		req.Header.Set("X-Forwarded-Host", "app.example.com:8081")
+		req.Header.Set("X-Forwarded-Uri", "/")
+		c := sessionCookie(t, b, g)
+		if tc.extra != "" {
+			c = tc.extra + "; " + c
+		}
+		req.Header.Set("Cookie", c)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := strings.Join(resp.Header.Values("Cookie"), "; "); resp.StatusCode != 202 || got != tc.want {
+			t.Errorf("cookies %q: %d, Cookie %q, want %q", c, resp.StatusCode, got, tc.want)
+		}
+	}
+
 	deep := "/app/보고서?id=3&q=%ED%95%9C&x=1"
 	wantRd := "https://app.example.com:8081" + strings.Replace(deep, "보고서", "%EB%B3%B4%EA%B3%A0%EC%84%9C", 1)
 	fwd := map[string]string{"X-Forwarded-Proto": "https", "X-Forwarded-Host": "app.example.com",

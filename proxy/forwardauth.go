@@ -12,8 +12,9 @@ import (
 // forward_auth for the URL the proxy in front names (X-Forwarded-Proto,
 // -Host, -Port, -Uri or X-Original-URL, from a trusted proxy), with the
 // same decision as the reverse proxy (Server.decide):
-//   - 202 with X-Auth-Request-* (including -Email-Verified) when allowed;
-//     a public route is 202 too, with the identity when signed in;
+//   - 202 with X-Auth-Request-* (including -Email-Verified) when allowed,
+//     and Cookie: the request's cookies without the gateway's; a public
+//     route is 202 too, with the identity when signed in;
 //   - 401 without a session, JSON with the sign-in URL of the original
 //     request, also in X-Auth-Request-Redirect when the original request
 //     is a browser navigation (GET or HEAD asking for HTML) — nginx
@@ -85,6 +86,18 @@ func (s *Server) forwardAuth(w http.ResponseWriter, r *http.Request) error {
 		setAuthRequestHeaders(w.Header(), identityOf(d.who.sess), d.route.enc)
 	case d.who.tok != nil:
 		setAuthRequestHeaders(w.Header(), identityOfToken(d.who.tok), d.route.enc)
+	}
+	// The request's cookies without the gateway's, for front proxies that
+	// copy answer headers onto the request (Traefik authResponseHeaders:
+	// Cookie) and cannot edit a Cookie header themselves: the app then
+	// never sees the session cookie. Absent when nothing is left, which
+	// those proxies turn into no Cookie header.
+	if len(r.Header["Cookie"]) > 0 {
+		c := http.Header{"Cookie": r.Header["Cookie"]}
+		stripGatewayCookies(c, s.cookies.IsGatewayCookie)
+		if v := c["Cookie"]; len(v) > 0 {
+			w.Header()["Cookie"] = v
+		}
 	}
 	w.WriteHeader(http.StatusAccepted)
 	return nil
