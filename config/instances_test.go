@@ -59,3 +59,15 @@ func TestProviderInstanceProblems(t *testing.T) {
 		})
 	}
 }
+
+// TestIssuerWarningLine: a plain-http issuer written as providers.X.issuer
+// is warned about on that line.
+func TestIssuerWarningLine(t *testing.T) {
+	c := mustParse(t, "session: {store: redis}\nproviders:\n  corp:\n    kind: oidc\n    client_id: c\n    client_secret: s\n    issuer: http://sso.example.com/realms/main\n")
+	var got []string
+	for _, w := range c.Warnings() {
+		got = append(got, w.String())
+	}
+	want := []string{"c.yaml:7: providers.corp.endpoints.issuer: plain http on a non-loopback host: codes and tokens travel unencrypted"}
+	sameLines(t, got, want)
+}

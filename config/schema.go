@@ -173,6 +173,7 @@ func (d *decoder) providers(n ast.Node, path string, c *Config) {
 		default:
 			ep.Issuer = issuer
 			d.set[p+".endpoints.issuer"] = true
+			d.lines[p+".endpoints.issuer"] = d.lines[p+".issuer"]
 		}
 		c.Providers = append(c.Providers, pr)
 	}
