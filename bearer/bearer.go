@@ -299,3 +299,30 @@ func (v *Verifier) check(c *claims, now time.Time) (*Token, error) {
 	t.ScopeText = strings.Join(t.Scopes, " ")
 	return t, nil
 }
+
+// Issuers lists the configured issuers, in no particular order.
+func (v *Verifier) Issuers() []string {
+	out := make([]string, 0, len(v.issuers))
+	for is := range v.issuers {
+		out = append(out, is)
+	}
+	return out
+}
+
+// CheckIssuer fetches the issuer's metadata (when no JWKS URL is
+// configured) and JWKS now, for check-config --connect, and reports where
+// the keys are and how many are usable. It does not replace the keys the
+// Verifier holds.
+func (v *Verifier) CheckIssuer(ctx context.Context, issuer string) (jwksURL string, keys int, err error) {
+	ks, ok := v.issuers[issuer]
+	if !ok {
+		return "", 0, fmt.Errorf("bearer: issuer %q is not configured", issuer)
+	}
+	ctx, cancel := context.WithTimeout(ctx, v.timeout)
+	defer cancel()
+	got, err := ks.load(ctx)
+	ks.mu.Lock()
+	jwksURL = ks.jwksURL
+	ks.mu.Unlock()
+	return jwksURL, len(got), err
+}

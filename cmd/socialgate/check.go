@@ -81,7 +81,8 @@ type checkResult struct {
 }
 
 // connectChecks runs every check at once, each bounded by timeout, and
-// returns them in a stable order: store, providers, upstreams.
+// returns them in a stable order: store, providers, bearer issuers,
+// upstreams.
 func connectChecks(ctx context.Context, cfg *config.Config, timeout time.Duration) []checkResult {
 	var checks []func(context.Context) checkResult
 	checks = append(checks, func(ctx context.Context) checkResult { return checkStore(ctx, cfg) })
@@ -92,6 +93,7 @@ func connectChecks(ctx context.Context, cfg *config.Config, timeout time.Duratio
 	for _, p := range provs {
 		checks = append(checks, func(ctx context.Context) checkResult { return checkProvider(ctx, p, timeout) })
 	}
+	checks = append(checks, bearerChecks(cfg)...)
 	for _, u := range cfg.Upstreams {
 		if u.URL != "" {
 			checks = append(checks, func(ctx context.Context) checkResult { return checkUpstream(ctx, u) })
