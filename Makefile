@@ -26,16 +26,19 @@ image:
 	docker build -f deploy/Dockerfile -t socialgate \
 		--build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) --build-arg REVISION_TIME=$(REVISION_TIME) .
 
-# deps installs Debian's redis-server, redis-sentinel, chromium, nginx-light
-# and caddy when they are missing; the tests start their own processes on
-# loopback ports (nginx and caddy run the deploy/ forward-auth examples).
+# The programs the full tier starts, as binary:Debian package. nginx and
+# caddy run the deploy/ forward-auth examples; redis-cli builds the Cluster.
+TEST_PROGRAMS = redis-server:redis-server redis-sentinel:redis-sentinel redis-cli:redis-tools \
+	chromium:chromium nginx:nginx-light caddy:caddy
+
+# deps installs the packages whose program is missing, with one apt-get
+# update and one apt-get install; nothing when all are there. The tests start
+# their own processes on loopback ports.
 deps:
-	@need=""; \
-	command -v redis-server   >/dev/null 2>&1 || need="$$need redis-server redis-tools"; \
-	command -v redis-sentinel >/dev/null 2>&1 || need="$$need redis-sentinel"; \
-	[ -x /usr/bin/chromium ] || need="$$need chromium"; \
-	command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need="$$need nginx-light"; \
-	command -v caddy >/dev/null 2>&1 || need="$$need caddy"; \
+	@export PATH="$$PATH:/usr/sbin:/sbin"; need=""; \
+	for p in $(TEST_PROGRAMS); do \
+		command -v "$${p%%:*}" >/dev/null 2>&1 || need="$$need $${p#*:}"; \
+	done; \
 	if [ -n "$$need" ]; then \
 		echo "installing:$$need"; \
 		$(SUDO) apt-get update -qq && \
