@@ -1,7 +1,9 @@
 package config
 
 import (
+	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/goccy/go-yaml/ast"
 )
@@ -49,6 +51,13 @@ func (d *decoder) validateAccounts(c *Config) {
 		orDefault(d, "accounts.file", &a.File, defaultAccountsFile)
 		if !filepath.IsAbs(a.File) {
 			a.File = filepath.Join(d.dir, a.File)
+		}
+	}
+	for i, u := range c.Upstreams {
+		for j, user := range u.Allow.Users {
+			if strings.HasPrefix(user, "sg_") && !a.Enabled {
+				d.errorf(fmt.Sprintf("upstreams[%d].allow.users[%d]", i, j), "a gateway user ID needs accounts.enabled: true")
+			}
 		}
 	}
 }

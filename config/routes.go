@@ -258,6 +258,15 @@ func (d *decoder) validateAllow(base string, a *Allow, configured []string, kind
 	}
 	for j, user := range a.Users {
 		path := fmt.Sprintf("%s.users[%d]", base, j)
+		if strings.HasPrefix(user, "sg_") {
+			// A gateway user ID (accounts.enabled): opaque, 22 base64url characters.
+			if len(user) != 25 || strings.ContainsFunc(user[3:], func(r rune) bool {
+				return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_')
+			}) {
+				d.errorf(path, `a gateway user ID is "sg_" and 22 characters, as X-Forwarded-User shows it`)
+			}
+			continue
+		}
 		provider, subject, ok := strings.Cut(user, ":")
 		switch {
 		case !ok || provider == "" || subject == "":

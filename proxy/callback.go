@@ -94,6 +94,18 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) error {
 	if id.Provider == "" {
 		id.Provider = name
 	}
+	if st.Connect != "" {
+		return s.finishConnect(w, r, st, id)
+	}
+	acc, err := s.signInAccount(ctx, id)
+	if err != nil {
+		return accountError(err)
+	}
+	var accountID string
+	var identities []string
+	if acc != nil {
+		accountID, identities = acc.ID, acc.Identities
+	}
 
 	// A login always issues a new session ID and drops the one the browser
 	// came with, valid or forged (session fixation).
@@ -111,6 +123,9 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) error {
 		AccessToken:   tok.AccessToken,
 		RefreshToken:  tok.RefreshToken,
 		TokenExpiry:   tok.Expiry,
+		IDToken:       keptIDToken(p, tok),
+		Account:       accountID,
+		Identities:    identities,
 	}, oldID)
 	if err != nil {
 		return storeError(err)

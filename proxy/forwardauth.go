@@ -150,15 +150,17 @@ func (s *Server) userinfo(w http.ResponseWriter, r *http.Request) error {
 	if sess == nil {
 		return s.unauthenticatedJSON(w, readForwarded(r, s.opts.TrustedProxies))
 	}
+	id := identityOf(sess)
 	writeJSON(w, http.StatusOK, struct {
-		User          string `json:"user"`
-		Provider      string `json:"provider"`
-		Subject       string `json:"subject"`
-		Email         string `json:"email"`
-		EmailVerified bool   `json:"email_verified"`
-		Name          string `json:"name"`
-		Picture       string `json:"picture"`
-	}{sess.User(), sess.Provider, sess.Subject, sess.Email, sess.EmailVerified, sess.Name, sess.Picture})
+		User          string   `json:"user"`
+		Identities    []string `json:"identities,omitempty"`
+		Provider      string   `json:"provider"`
+		Subject       string   `json:"subject"`
+		Email         string   `json:"email"`
+		EmailVerified bool     `json:"email_verified"`
+		Name          string   `json:"name"`
+		Picture       string   `json:"picture"`
+	}{id.User, sess.Identities, sess.Provider, sess.Subject, sess.Email, sess.EmailVerified, sess.Name, sess.Picture})
 	return nil
 }
 
@@ -171,9 +173,16 @@ func (s *Server) unauthenticatedJSON(w http.ResponseWriter, fwd forwardedInfo) e
 	return nil
 }
 
+// identityOf is what upstreams are told. With accounts the user is the
+// gateway user, the same whichever linked provider signed in.
 func identityOf(sess *session.Session) identity {
+	user, idents := sess.User(), ""
+	if sess.Account != "" {
+		user, idents = sess.Account, strings.Join(sess.Identities, ",")
+	}
 	return identity{
-		User:          sess.User(),
+		User:          user,
+		Identities:    idents,
 		Email:         sess.Email,
 		EmailVerified: sess.EmailVerified,
 		Name:          sess.Name,

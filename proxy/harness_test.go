@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -84,6 +85,13 @@ type gatewayConfig struct {
 	options func(*proxy.Options)
 	// handler, when set, wraps the gateway's handler (to watch requests).
 	handler func(http.Handler) http.Handler
+	// accounts turns on linked accounts (a file in t.TempDir for the memory
+	// store when File is zero); logout sets every provider's logout: true
+	// and makes the OIDC fakes issuers with end-session and back-channel
+	// logout; adminKey is the Kakao Admin key of the unlink callback.
+	accounts session.AccountsOptions
+	logout   bool
+	adminKey string
 	// instances are more provider instances after the three built-in ones,
 	// each with a fake of its kind of its own, keyed by id in fakes.
 	instances []instance
@@ -155,7 +163,7 @@ func newGateway(t testing.TB, cfg gatewayConfig) *gateway {
 		if f == nil {
 			var err error
 			f, err = providertest.Start(kind, providertest.Options{ClientID: id + "-client", ClientSecret: secret, Now: g.now.Now,
-				Users: cfg.users[kind], OIDC: in.oidc})
+				Users: cfg.users[kind], OIDC: in.oidc, Logout: cfg.logout && kind == providertest.OIDC})
 			if err != nil {
 				t.Fatalf("start fake %s: %v", id, err)
 			}
@@ -175,11 +183,13 @@ func newGateway(t testing.TB, cfg gatewayConfig) *gateway {
 			RedirectURL:  public + "/oauth2/callback/" + id,
 			Endpoints: providers.Endpoints{
 				AuthURL: ep.AuthURL, TokenURL: ep.TokenURL, UserinfoURL: ep.UserinfoURL,
-				Issuer: ep.Issuer, JWKSURL: ep.JWKSURL, RevokeURL: ep.RevokeURL,
+				Issuer: ep.Issuer, JWKSURL: ep.JWKSURL, RevokeURL: ep.RevokeURL, EndSessionURL: ep.EndSessionURL,
 			},
 			OIDC:       kind == "kakao" && cfg.kakaoOIDC,
 			AutoLogin:  kind == "kakao" && cfg.kakaoAutoLogin,
 			TrustEmail: kind == "naver" && cfg.naverTrust,
+			Logout:     cfg.logout && kind != "naver",
+			AdminKey:   map[bool]string{true: cfg.adminKey}[kind == "kakao"],
 			Timeout:    2 * time.Second,
 			Now:        g.now.Now,
 		})
@@ -232,8 +242,11 @@ func newGateway(t testing.TB, cfg gatewayConfig) *gateway {
 		t.Fatal(err)
 	}
 	g.cookies = cookies
+	if cfg.accounts.Enabled && cfg.accounts.File == "" {
+		cfg.accounts.File = filepath.Join(t.TempDir(), "accounts.json")
+	}
 	g.sessions, err = session.NewManager(session.ManagerOptions{Store: g.store, Now: g.now.Now,
-		Lifetime: cfg.lifetime, IdleTimeout: cfg.idle,
+		Lifetime: cfg.lifetime, IdleTimeout: cfg.idle, Accounts: cfg.accounts,
 		PendingLoginBytes: cfg.loginBytes, ClientPendingLoginBytes: cfg.clientLoginBytes})
 	if err != nil {
 		t.Fatal(err)

@@ -25,6 +25,7 @@ var identityHeaderNames = []string{
 	"x-forwarded-access-token",
 	"x-forwarded-scopes",
 	"x-forwarded-groups",
+	"x-forwarded-identities",
 }
 
 // authRequestPrefix starts every forward-auth answer header; any client
@@ -244,7 +245,8 @@ func encodeEUCKR(v string) string {
 
 // identity is what the gateway tells an upstream about the signed-in user.
 type identity struct {
-	User          string // "{provider}:{subject}"
+	User          string // "{provider}:{subject}", or the gateway user ("sg_…") with accounts
+	Identities    string // with accounts: the linked "provider:subject" values, comma separated
 	Email         string
 	EmailVerified bool
 	Name          string
@@ -265,6 +267,7 @@ func setIdentityHeaders(h http.Header, id identity, enc headerEncoding, passAcce
 	// array, and the keys are canonical already (no h.Set).
 	v := make(headerValues, 0, 7)
 	v.setOrDel(h, "X-Forwarded-User", enc.encodeID(id.User))
+	v.setOrDel(h, "X-Forwarded-Identities", enc.encodeID(id.Identities))
 	v.setOrDel(h, "X-Forwarded-Email", enc.encodeID(id.Email))
 	v.setOrDel(h, "X-Forwarded-Email-Verified", boolString(id.EmailVerified))
 	v.setOrDel(h, "X-Forwarded-Preferred-Username", enc.encode(id.Name))
@@ -294,6 +297,7 @@ func (hv *headerValues) setOrDel(h http.Header, k, v string) {
 // (nginx auth_request, Traefik ForwardAuth, Caddy forward_auth copy them).
 func setAuthRequestHeaders(h http.Header, id identity, enc headerEncoding) {
 	setOrDel(h, "X-Auth-Request-User", enc.encodeID(id.User))
+	setOrDel(h, "X-Auth-Request-Identities", enc.encodeID(id.Identities))
 	setOrDel(h, "X-Auth-Request-Email", enc.encodeID(id.Email))
 	h.Set("X-Auth-Request-Email-Verified", boolString(id.EmailVerified))
 	setOrDel(h, "X-Auth-Request-Preferred-Username", enc.encode(id.Name))

@@ -43,7 +43,10 @@ type metrics struct {
 	logins      *prometheus.CounterVec
 	storeErrors prometheus.Counter
 	refreshes   *prometheus.CounterVec
-	decisions   struct {
+	// providerEvents counts what providers told the gateway (back-channel
+	// logout, Kakao unlink) and account links (logout.go, accounts.go).
+	providerEvents *prometheus.CounterVec
+	decisions      struct {
 		allowed, unauthenticated, forbidden, noRoute prometheus.Counter
 	}
 	upstream map[string]*upstreamMetrics
@@ -66,6 +69,9 @@ func newMetrics(reg *prometheus.Registry, p *policy) (*metrics, error) {
 	}, []string{"provider", "result"})
 	m.refreshes = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "socialgate_token_refreshes_total", Help: "Provider token refreshes by provider and result.",
+	}, []string{"provider", "result"})
+	m.providerEvents = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "socialgate_provider_events_total", Help: "Back-channel logouts, Kakao unlinks and account links by provider and result.",
 	}, []string{"provider", "result"})
 	m.storeErrors = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "socialgate_session_store_errors_total", Help: "Session store failures seen while serving.",
@@ -95,6 +101,9 @@ func newMetrics(reg *prometheus.Registry, p *policy) (*metrics, error) {
 		return nil, err
 	}
 	if m.refreshes, err = register(reg, m.refreshes); err != nil {
+		return nil, err
+	}
+	if m.providerEvents, err = register(reg, m.providerEvents); err != nil {
 		return nil, err
 	}
 	if m.storeErrors, err = register(reg, m.storeErrors); err != nil {

@@ -76,6 +76,16 @@ const (
 	errInsufficientScope errKey = "insufficient_scope"
 	errBearerUnavailable errKey = "bearer_unavailable"
 	errFormTooLarge      errKey = "form_too_large"
+
+	// Accounts, the person's sessions, logout at the provider.
+	errBadLogoutToken     errKey = "bad_logout_token"
+	errUnlinkUnauthorized errKey = "unlink_unauthorized"
+	errIdentityTaken      errKey = "identity_taken"
+	errLastIdentity       errKey = "last_identity"
+	errAccountMissing     errKey = "account_missing"
+	errConnectSignedOut   errKey = "connect_signed_out"
+	errNotLinked          errKey = "not_linked"
+	errSessionGone        errKey = "session_gone"
 )
 
 // errorKeys lists every key, for the test that each has its text.
@@ -83,7 +93,9 @@ var errorKeys = []errKey{errBadRequest, errBadPath, errBadHost, errNoRoute, errN
 	errStateInvalid, errCodeRejected, errConsentDenied, errProviderFailed, errStoreUnavailable,
 	errTooManyLogins, errLoginsFull,
 	errForbidden, errCSRF, errUntrustedProxy, errForgedIdentity, errUnauthenticated, errUpstream, errInternal,
-	errInvalidToken, errInvalidRequest, errInsufficientScope, errBearerUnavailable, errFormTooLarge}
+	errInvalidToken, errInvalidRequest, errInsufficientScope, errBearerUnavailable, errFormTooLarge,
+	errBadLogoutToken, errUnlinkUnauthorized, errIdentityTaken, errLastIdentity, errAccountMissing,
+	errConnectSignedOut, errNotLinked, errSessionGone}
 
 // messages holds every string a person reads, per language. Templates look
 // them up with {{t .Lang "key"}}.
@@ -172,6 +184,42 @@ var messages = map[string]map[lang]string{
 	"err_unauthenticated": {langEN: "Sign-in required.", langKO: "로그인이 필요합니다."},
 	"err_upstream":        {langEN: "The application is not reachable.", langKO: "애플리케이션에 연결할 수 없습니다."},
 	"err_internal":        {langEN: "Internal error.", langKO: "내부 오류가 발생했습니다."},
+
+	// Accounts, the person's sessions, logout at the provider (accounts.go,
+	// sessions.go, logout.go).
+	"signed_out_title": {langEN: "Signed out", langKO: "로그아웃되었습니다"},
+	"signed_out_lead": {langEN: "You are signed out of this site and of your sign-in provider.",
+		langKO: "이 사이트와 로그인 서비스에서 모두 로그아웃되었습니다."},
+	"account_title":          {langEN: "Your account", langKO: "내 계정"},
+	"account_signed_in_with": {langEN: "Signed in with", langKO: "로그인 방법"},
+	"account_user_id":        {langEN: "User ID", langKO: "사용자 ID"},
+	"account_linked":         {langEN: "Linked accounts", langKO: "연결된 계정"},
+	"account_current":        {langEN: "this sign-in", langKO: "현재 로그인"},
+	"account_connect":        {langEN: "Connect", langKO: "연결하기"},
+	"account_disconnect":     {langEN: "Disconnect", langKO: "연결 해제"},
+	"account_sessions":       {langEN: "Signed-in devices", langKO: "로그인된 기기"},
+	"sessions_title":         {langEN: "Signed-in devices", langKO: "로그인된 기기"},
+	"sessions_lead": {langEN: "Every browser signed in to your account. End the ones you do not recognise.",
+		langKO: "내 계정에 로그인된 모든 브라우저입니다. 모르는 기기는 로그아웃하세요."},
+	"sessions_current":        {langEN: "this device", langKO: "현재 기기"},
+	"sessions_started":        {langEN: "signed in", langKO: "로그인"},
+	"sessions_last_seen":      {langEN: "last used", langKO: "마지막 사용"},
+	"sessions_end":            {langEN: "Sign out this device", langKO: "이 기기 로그아웃"},
+	"sessions_end_others":     {langEN: "Sign out every other device", langKO: "다른 모든 기기 로그아웃"},
+	"sessions_unknown_device": {langEN: "Unknown device", langKO: "알 수 없는 기기"},
+	"title_identity_taken":    {langEN: "Already linked to another user", langKO: "다른 사용자에게 연결된 계정"},
+	"err_bad_logout_token":    {langEN: "The logout token is not valid.", langKO: "로그아웃 토큰이 올바르지 않습니다."},
+	"err_unlink_unauthorized": {langEN: "The unlink callback is not authorized.", langKO: "연결 끊기 요청의 인증에 실패했습니다."},
+	"err_identity_taken": {langEN: "This account is already linked to another user. Sign in with it and disconnect it there first; it is never moved.",
+		langKO: "이 계정은 이미 다른 사용자에게 연결되어 있습니다. 그 계정으로 로그인해 연결을 먼저 해제해 주세요. 연결은 옮겨지지 않습니다."},
+	"err_last_identity": {langEN: "This is your only way to sign in, so it cannot be disconnected. Connect another account first.",
+		langKO: "유일한 로그인 방법이라 연결을 해제할 수 없습니다. 다른 계정을 먼저 연결해 주세요."},
+	"err_account_missing": {langEN: "Your user was not found. Please sign in again.",
+		langKO: "사용자 정보를 찾을 수 없습니다. 다시 로그인해 주세요."},
+	"err_connect_signed_out": {langEN: "You were signed out before the account could be connected. Please sign in and try again.",
+		langKO: "계정을 연결하기 전에 로그아웃되었습니다. 다시 로그인한 뒤 시도해 주세요."},
+	"err_not_linked":   {langEN: "That account is not linked to you.", langKO: "연결되지 않은 계정입니다."},
+	"err_session_gone": {langEN: "That session has already ended.", langKO: "이미 종료된 세션입니다."},
 }
 
 // text returns the message for key in l, falling back to English and then

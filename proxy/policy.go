@@ -110,10 +110,31 @@ type providerRule map[string]bool
 
 func (r providerRule) allows(p principal) bool { return p.sess != nil && r[p.sess.Provider] }
 
-// userRule: "provider:subject" is listed.
+// userRule: "provider:subject" is listed or, with accounts, the gateway
+// user ("sg_…") or any identity linked to it: linking is proven by signing
+// in with both, so the person owns each of them.
 type userRule map[string]bool
 
-func (r userRule) allows(p principal) bool { return p.sess != nil && r[p.sess.User()] }
+func (r userRule) allows(p principal) bool {
+	if p.sess == nil {
+		return false
+	}
+	if r[p.sess.User()] {
+		return true
+	}
+	if p.sess.Account == "" {
+		return false
+	}
+	if r[p.sess.Account] {
+		return true
+	}
+	for _, id := range p.sess.Identities {
+		if r[id] {
+			return true
+		}
+	}
+	return false
+}
 
 // emailRule: the verified e-mail, ASCII case folded, is listed.
 type emailRule map[string]bool

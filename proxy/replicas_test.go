@@ -74,12 +74,15 @@ type replicas struct {
 	a, b  *gateway
 }
 
-func newReplicas(t *testing.T) *replicas {
+func newReplicas(t *testing.T, edits ...func(*gatewayConfig)) *replicas {
 	t.Helper()
 	rs := &replicas{}
 	lbts := httptest.NewUnstartedServer(nil)
 	rs.lbURL = "http://" + lbts.Listener.Addr().String()
 	cfg := gatewayConfig{store: "redis", redisAddr: redisAddr(t), publicURL: rs.lbURL}
+	for _, e := range edits {
+		e(&cfg)
+	}
 	rs.a = newGateway(t, cfg)
 	cfg.fakes, cfg.now = rs.a.fakes, rs.a.now
 	rs.b = newGateway(t, cfg)

@@ -222,6 +222,17 @@ func (s *Server) routes() *http.ServeMux {
 	m.Handle("GET /oauth2/userinfo", s.handle(s.userinfo))
 	m.Handle("GET /oauth2/auth", s.handle(s.forwardAuth))
 	m.HandleFunc("GET /oauth2/static/{file}", s.pages.serveStatic)
+	// The person's own pages and logout that reaches the provider
+	// (accounts.go, sessions.go, logout.go).
+	m.Handle("GET /oauth2/{$}", s.handle(s.accountPage))
+	m.Handle("GET /oauth2/connect/{provider}", s.handle(s.connect))
+	m.Handle("POST /oauth2/disconnect/{provider}", s.handle(s.disconnect))
+	m.Handle("GET /oauth2/sessions", s.handle(s.sessionsPage))
+	m.Handle("POST /oauth2/sessions/end", s.handle(s.endSessions))
+	m.Handle("GET /oauth2/signed_out", s.handle(s.signedOut))
+	m.Handle("POST /oauth2/backchannel_logout/{provider}", s.handle(s.backchannelLogout))
+	m.Handle("GET /oauth2/unlink/kakao", s.handle(s.kakaoUnlink))
+	m.Handle("POST /oauth2/unlink/kakao", s.handle(s.kakaoUnlink))
 	m.Handle("/oauth2/", s.handle(func(http.ResponseWriter, *http.Request) error {
 		return errorf(http.StatusNotFound, "not_found", nil)
 	}))

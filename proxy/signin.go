@@ -65,6 +65,13 @@ func (s *Server) start(w http.ResponseWriter, r *http.Request) error {
 			slog.String("request_id", requestID(r.Context())),
 			slog.String("provider", p.Name()))
 	}
+	return s.beginLogin(w, r, p, target, "")
+}
+
+// beginLogin sends the browser to p with a new login state for target;
+// connect, when set, is the gateway user the login's identity is to be
+// linked to (/oauth2/connect) instead of starting a session.
+func (s *Server) beginLogin(w http.ResponseWriter, r *http.Request, p Provider, target, connect string) error {
 	a := p.NewAuthRequest()
 	if r.URL.Query().Get("prompt") == "none" && p.AutoLogin() {
 		a.Prompt = "none" // autologin.go
@@ -83,6 +90,7 @@ func (s *Server) start(w http.ResponseWriter, r *http.Request) error {
 		Verifier: a.Verifier,
 		Nonce:    a.Nonce,
 		Redirect: target,
+		Connect:  connect,
 	}
 	client := readForwarded(r, s.opts.TrustedProxies).ClientIP
 	b := s.cookies.Bind(w, r)

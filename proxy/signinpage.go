@@ -3,6 +3,7 @@ package proxy
 import (
 	"fmt"
 	"html/template"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -131,7 +132,7 @@ func samplePages(l lang) map[string]any {
 		return providerButton{ID: id, Kind: id, Style: style, Label: text(l, "signin_"+id),
 			Href: template.URL("/oauth2/start/" + id + "?rd=%2F")}
 	}
-	return map[string]any{
+	pages := map[string]any{
 		"signin.html": signInPage{Lang: l, Title: text(l, "signin_title"), Notice: "signed_out",
 			Providers: []providerButton{btn("kakao", "kakao"), btn("naver", "naver"), btn("google", "google"),
 				{ID: "corp", Kind: "oidc", Style: "generic", Label: "Sign in with Corp", Href: template.URL("/oauth2/start/corp")}},
@@ -144,4 +145,6 @@ func samplePages(l lang) map[string]any {
 			Message: text(l, "err_consent_denied"), RequestID: "r-1", Retry: "/oauth2/sign_in", Home: "/",
 			SwitchAccount: "/oauth2/sign_out"},
 	}
+	maps.Copy(pages, accountSamplePages(l))
+	return pages
 }

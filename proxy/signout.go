@@ -93,6 +93,14 @@ func (s *Server) signOut(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.cookies.ClearSession(w)
 	s.setFlash(w, "signed_out")
+	if sess != nil {
+		// providers.<id>.logout: the provider's end-session page next, and
+		// from there back to /oauth2/signed_out.
+		if u := s.providerLogoutURL(r.Context(), sess); u != "" {
+			redirectTo(w, u, http.StatusFound)
+			return nil
+		}
+	}
 	rd := s.safeRedirect(r.PostForm.Get("rd"))
 	if rd == "/" && r.PostForm.Get("rd") == "" {
 		rd = "/oauth2/sign_in"

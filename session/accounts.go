@@ -82,6 +82,9 @@ type accountBackend interface {
 	// unlink removes identity from id; ErrLastIdentity when it is the last
 	// one unless allowLast, which then deletes the account.
 	unlink(ctx context.Context, id, identity string, allowLast bool) error
+	// release drops identity's owner link if it still names id (an
+	// account that no longer exists).
+	release(ctx context.Context, id, identity string) error
 	// byEmail returns the account holding the verified e-mail, "" if none.
 	byEmail(ctx context.Context, email string) (string, error)
 	// setEmail records the verified e-mail for id unless another account
@@ -125,9 +128,9 @@ func (m *Manager) SignInAccount(ctx context.Context, l SignInLogin) (*Account, e
 	}
 	verified := l.EmailVerified && strings.Contains(l.Email, "@")
 	email := normEmail(l.Email)
-	// Two tries: a concurrent first login of the same identity may win the
-	// claim between our lookup and our create; then we take its account.
-	for range 2 {
+	// A concurrent first login of the same identity may win the claim
+	// between our lookup and our create; then we take its account.
+	for range 3 {
 		acc, err := m.accountOf(ctx, l.Identity)
 		if err != nil || acc != nil {
 			return acc, err
@@ -178,7 +181,8 @@ func (m *Manager) accountOf(ctx context.Context, identity string) (*Account, err
 	}
 	acc, err := m.accounts.account(ctx, id)
 	if errors.Is(err, ErrNoAccount) {
-		return nil, nil // a link left by a deleted account: free again
+		// A link left by an account deleted half-way: free it again.
+		return nil, accountsErr(m.accounts.release(ctx, id, identity))
 	}
 	if err != nil {
 		return nil, accountsErr(err)
@@ -370,4 +374,40 @@ func newAccountBackend(st Store, o AccountsOptions) (accountBackend, error) {
 		return redisAccounts{r: r}, nil
 	}
 	return openFileAccounts(o.File)
+}
+
+// OwnSessions returns the sessions of cur's person, oldest first: with
+// accounts every session of cur's gateway user, whichever identity signed
+// it in; without, every session of cur's provider identity.
+func (m *Manager) OwnSessions(ctx context.Context, cur *Session) ([]*Session, error) {
+	if cur.Account != "" && m.accounts != nil {
+		acc, err := m.Account(ctx, cur.Account)
+		if err != nil {
+			return nil, err
+		}
+		ss, err := m.AccountSessions(ctx, acc)
+		if err != nil {
+			return nil, err
+		}
+		return m.liveOnly(ss), nil
+	}
+	return m.UserSessions(ctx, cur.User())
+}
+
+// EndOwnSession ends session id if it is one of cur's person's sessions
+// (see OwnSessions); ErrNotFound otherwise, so nobody ends, or learns of,
+// another person's session.
+func (m *Manager) EndOwnSession(ctx context.Context, cur *Session, id string) error {
+	if !validID(id) {
+		return ErrNotFound
+	}
+	s, err := m.store.Load(ctx, id)
+	if err != nil {
+		return fmt.Errorf("session end: %w", err)
+	}
+	if cur.Account == "" || s.Account != cur.Account {
+		// Without accounts, the index's own rule: the same identity.
+		return m.EndUserSession(ctx, cur.User(), id)
+	}
+	return m.End(ctx, id)
 }

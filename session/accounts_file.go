@@ -196,6 +196,15 @@ func (a *fileAccounts) unlink(_ context.Context, id, ident string, allowLast boo
 	})
 }
 
+func (a *fileAccounts) release(_ context.Context, id, ident string) error {
+	return a.change(func(d *fileAccountsData) error {
+		if d.Owners[ident] == id {
+			delete(d.Owners, ident)
+		}
+		return nil
+	})
+}
+
 func (a *fileAccounts) byEmail(_ context.Context, email string) (string, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()

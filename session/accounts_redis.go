@@ -94,19 +94,30 @@ func (a redisAccounts) account(ctx context.Context, id string) (*Account, error)
 	return acc, nil
 }
 
+// create writes the account first and claims the identity second, so an
+// owner key always names an account that exists: a replica that loses the
+// claim, or sees the winner's claim, never finds a dangling link.
 func (a redisAccounts) create(ctx context.Context, id, ident string, now time.Time) (bool, error) {
-	ok, err := a.r.c.SetNX(ctx, a.ownerKey(ident), id, 0).Result()
-	if err != nil {
-		return false, unavailable("account create", err)
-	}
-	if !ok {
-		return false, nil
-	}
 	ms := now.UnixMilli()
 	if err := a.r.c.HSet(ctx, a.accountKey(id), "c", ms, "i:"+ident, ms).Err(); err != nil {
 		return false, unavailable("account create", err)
 	}
-	return true, nil
+	ok, err := a.r.c.SetNX(ctx, a.ownerKey(ident), id, 0).Result()
+	if err == nil && !ok {
+		// Lost the race: the new ID was never handed out, drop it.
+		err = a.r.c.Del(ctx, a.accountKey(id)).Err()
+	}
+	if err != nil {
+		return false, unavailable("account create", err)
+	}
+	return ok, nil
+}
+
+func (a redisAccounts) release(ctx context.Context, id, ident string) error {
+	if err := releaseScript.Run(ctx, a.r.c, []string{a.ownerKey(ident)}, id).Err(); err != nil {
+		return unavailable("account release", err)
+	}
+	return nil
 }
 
 // linkScript adds the identity field only to an existing account.

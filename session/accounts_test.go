@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -263,5 +264,61 @@ func TestFirstUse(t *testing.T) {
 	clk.Advance(2 * time.Minute)
 	if got, err := m.FirstUse(ctx, "after-expiry", clk.Now().Add(time.Minute)); err != nil || !got {
 		t.Errorf("after the flood expired: %t %v", got, err)
+	}
+}
+
+// TestAccountsConcurrentFirstLogin: replicas racing on the first login of
+// one identity end with one user, and racing links of one identity to two
+// users give it to exactly one.
+func TestAccountsConcurrentFirstLogin(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts redis-server")
+	}
+	ctx := context.Background()
+	srv := redistest.Start(t)
+	var ms []*Manager
+	for range 4 {
+		r, err := NewRedis(RedisOptions{Addrs: []string{srv.Addr}, Secret: testSecret})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = r.Close() })
+		m, err := NewManager(ManagerOptions{Store: r, Accounts: AccountsOptions{Enabled: true}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms = append(ms, m)
+	}
+	for round := range 20 {
+		ident := "google:race" + strconv.Itoa(round)
+		ids := make([]string, len(ms))
+		errs := make([]error, len(ms))
+		var wg sync.WaitGroup
+		for i, m := range ms {
+			wg.Go(func() {
+				a, err := m.SignInAccount(ctx, SignInLogin{Identity: ident})
+				errs[i] = err
+				if a != nil {
+					ids[i] = a.ID
+				}
+			})
+		}
+		wg.Wait()
+		for i := range ms {
+			if errs[i] != nil || ids[i] != ids[0] {
+				t.Fatalf("round %d: replica %d got %q (%v), replica 0 %q", round, i, ids[i], errs[i], ids[0])
+			}
+		}
+		// Two users race to link one identity: one wins, one is refused.
+		u1, _ := ms[0].SignInAccount(ctx, SignInLogin{Identity: "naver:a" + strconv.Itoa(round)})
+		u2, _ := ms[1].SignInAccount(ctx, SignInLogin{Identity: "naver:b" + strconv.Itoa(round)})
+		target := "kakao:" + strconv.Itoa(round+1)
+		var e1, e2 error
+		wg.Go(func() { _, e1 = ms[2].LinkIdentity(ctx, u1.ID, target) })
+		wg.Go(func() { _, e2 = ms[3].LinkIdentity(ctx, u2.ID, target) })
+		wg.Wait()
+		if (e1 == nil) == (e2 == nil) || !(errors.Is(e1, ErrIdentityTaken) || errors.Is(e2, ErrIdentityTaken)) {
+			t.Fatalf("round %d: link race: %v, %v; want exactly one ErrIdentityTaken", round, e1, e2)
+		}
 	}
 }

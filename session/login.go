@@ -64,6 +64,9 @@ type LoginState struct {
 	// Replay is a browser form POST that rides along to be delivered
 	// after the login (replay.go); nil for most logins.
 	Replay *Replay
+	// Connect is the gateway user ("sg_…") that /oauth2/connect links the
+	// login's identity to, instead of starting a session (accounts.go).
+	Connect string
 
 	// client is whose quota the state was charged to (set by BeginLogin).
 	client string

@@ -28,14 +28,15 @@ const (
 	tagReplayContentType = 8
 	tagReplayBody        = 9
 	tagReplaySession     = 10
-	// Next free tag: 11.
+	tagConnect           = 11 // /oauth2/connect (accounts.go)
+	// Next free tag: 12.
 )
 
 var errLoginCodec = errors.New("malformed login state encoding")
 
 // encode returns st's encoding. Empty fields are left out.
 func (st *LoginState) encode() []byte {
-	b := make([]byte, 0, 64+len(st.Provider)+len(st.Verifier)+len(st.Nonce)+len(st.Redirect)+len(st.client))
+	b := make([]byte, 0, 64+len(st.Provider)+len(st.Verifier)+len(st.Nonce)+len(st.Redirect)+len(st.client)+len(st.Connect))
 	b = append(b, loginCodecVersion)
 	b = appendLoginField(b, tagProvider, st.Provider)
 	b = appendLoginField(b, tagVerifier, st.Verifier)
@@ -51,6 +52,7 @@ func (st *LoginState) encode() []byte {
 		b = appendLoginField(b, tagReplayBody, rp.Body)
 		b = appendLoginField(b, tagReplaySession, rp.SessionID)
 	}
+	b = appendLoginField(b, tagConnect, st.Connect)
 	return b
 }
 
@@ -115,6 +117,8 @@ func decodeLoginState(b []byte) (*LoginState, error) {
 			st.replay().Body = append([]byte(nil), v...)
 		case tagReplaySession:
 			st.replay().SessionID = string(v)
+		case tagConnect:
+			st.Connect = string(v)
 		}
 	}
 	return st, nil

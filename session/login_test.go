@@ -235,7 +235,7 @@ func TestLoginFloodBounded(t *testing.T) {
 }
 
 func TestLoginCodec(t *testing.T) {
-	st := &LoginState{Provider: "kakao", Verifier: "v", Nonce: "n", Redirect: "/위키", CreatedAt: time.Unix(1767225600, 5), client: "192.0.2.1"}
+	st := &LoginState{Provider: "kakao", Verifier: "v", Nonce: "n", Redirect: "/위키", CreatedAt: time.Unix(1767225600, 5), client: "192.0.2.1", Connect: "sg_AAAAAAAAAAAAAAAAAAAAAA"}
 	b := st.encode()
 	got, err := decodeLoginState(b)
 	if err != nil || *got != *st {
@@ -272,7 +272,7 @@ func FuzzDecodeLoginState(f *testing.F) {
 		// What decodes survives a round trip unchanged.
 		again, err := decodeLoginState(st.encode())
 		if err != nil || again.Provider != st.Provider || again.Redirect != st.Redirect ||
-			again.Verifier != st.Verifier || again.Nonce != st.Nonce || again.client != st.client ||
+			again.Verifier != st.Verifier || again.Nonce != st.Nonce || again.client != st.client || again.Connect != st.Connect ||
 			!again.CreatedAt.Equal(st.CreatedAt) {
 			t.Fatalf("decode(%x) = %+v re-encodes to %+v, %v", b, st, again, err)
 		}

@@ -93,6 +93,11 @@ func newManager(cfg *config.Config, store session.Store) (*session.Manager, erro
 
 		PendingLoginBytes:       int64(cfg.Session.PendingLoginsMaxBytes),
 		ClientPendingLoginBytes: int64(cfg.Session.PendingLoginsMaxBytesPerClient),
+		Accounts: session.AccountsOptions{
+			Enabled:     cfg.Accounts.Enabled,
+			LinkByEmail: cfg.Accounts.LinkByEmail,
+			File:        cfg.Accounts.File,
+		},
 	})
 }
 
@@ -219,13 +224,16 @@ func newProviders(cfg *config.Config) ([]proxy.Provider, error) {
 			Endpoints: providers.Endpoints{
 				AuthURL: ep.AuthURL, TokenURL: ep.TokenURL, UserinfoURL: ep.UserinfoURL,
 				Issuer: ep.Issuer, JWKSURL: ep.JWKSURL, RevokeURL: ep.RevokeURL,
+				EndSessionURL: ep.EndSessionURL,
 			},
 			TrustEmail: p.TrustEmail,
 			OIDC:       p.OIDC,
 			AutoLogin:  p.AutoLogin,
 			Claims: providers.Claims{Subject: p.Claims.Subject, Email: p.Claims.Email,
 				EmailVerified: p.Claims.EmailVerified, Name: p.Claims.Name, Picture: p.Claims.Picture},
-			Timeout: cfg.Server.ProviderTimeout,
+			Logout:   p.Logout,
+			AdminKey: p.AdminKey,
+			Timeout:  cfg.Server.ProviderTimeout,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("provider %s: %w", p.Name, err)

@@ -26,6 +26,7 @@ type grant struct {
 	refreshToken                   string
 	refreshExpires                 time.Time // zero: never
 	revoked                        bool
+	sid                            string // the issuer's session (logout.go)
 }
 
 type accessToken struct {
@@ -155,7 +156,7 @@ func validPKCEString(s string) bool {
 
 func newGrant(c *authCode) *grant {
 	return &grant{userID: c.userID, clientID: c.clientID, scope: c.scope,
-		nonce: c.nonce, authTime: c.authTime}
+		nonce: c.nonce, authTime: c.authTime, sid: newSID()}
 }
 
 // mintAccessLocked issues an access token for g.

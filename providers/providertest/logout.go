@@ -2,7 +2,7 @@ package providertest
 
 import (
 	"context"
-	"crypto/sha256"
+	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -10,7 +10,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -44,11 +43,16 @@ type sids struct {
 	byUser map[string][]string
 }
 
-// sidFor is the issuer's session ID for grant g: one login at the issuer.
-// Refreshes keep it (same authTime), as issuers do.
+// newSID is a new issuer session ID: one per login at the issuer, kept by
+// refreshes, as issuers do.
+func newSID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// sidFor returns g's sid and remembers it for SessionIDs.
 func (f *Fake) sidFor(g *grant) string {
-	sum := sha256.Sum256([]byte(g.userID + "|" + g.clientID + "|" + strconv.FormatInt(g.authTime.UnixNano(), 10)))
-	sid := base64.RawURLEncoding.EncodeToString(sum[:16])
 	f.sids.mu.Lock()
 	defer f.sids.mu.Unlock()
 	if f.sids.byUser == nil {
@@ -56,15 +60,15 @@ func (f *Fake) sidFor(g *grant) string {
 	}
 	list := f.sids.byUser[g.userID]
 	for _, s := range list {
-		if s == sid {
-			return sid
+		if s == g.sid {
+			return g.sid
 		}
 	}
 	if len(list) >= 100 { // a long demo run must not grow without bound
 		list = list[1:]
 	}
-	f.sids.byUser[g.userID] = append(list, sid)
-	return sid
+	f.sids.byUser[g.userID] = append(list, g.sid)
+	return g.sid
 }
 
 // SessionIDs returns the sids the issuer put in userID's id_tokens, oldest
