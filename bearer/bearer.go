@@ -141,7 +141,8 @@ func orDefault(d, def time.Duration) time.Duration {
 	return d
 }
 
-// Token is a verified access token.
+// Token is a verified access token. The verifier hands the same *Token to
+// every request that sends the same bytes: read it, never change it.
 type Token struct {
 	Issuer   string
 	Audience []string

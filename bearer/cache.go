@@ -52,17 +52,20 @@ func (c *tokenCache) put(raw string, t *Token, now time.Time) {
 		return
 	}
 	if c.bytes+size > c.max {
+		// Make room for a quarter of the budget at once, so that a full
+		// cache is swept once per many inserts, not at every one.
+		target := c.max - c.max/4 - size
 		for k, e := range c.m {
 			if !now.Before(e.validUntil) {
 				c.remove(k)
 			}
 		}
-	}
-	for k := range c.m {
-		if c.bytes+size <= c.max {
-			break
+		for k := range c.m {
+			if c.bytes <= target {
+				break
+			}
+			c.remove(k)
 		}
-		c.remove(k)
 	}
 	c.m[raw] = t
 	c.bytes += size
