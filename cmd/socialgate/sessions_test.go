@@ -300,3 +300,28 @@ func TestSessionsStoreDown(t *testing.T) {
 		}
 	}
 }
+
+// TestSessionsListQuotesClientValues: the User-Agent and address a session
+// recorded came from the browser; listed in an administrator's terminal
+// they are quoted, so escape sequences and line breaks cannot forge lines
+// or recolour the screen.
+func TestSessionsListQuotesClientValues(t *testing.T) {
+	addr, _ := cliRedis(t)
+	path := writeConfig(t, cliConfig{redisAddr: addr})
+	_, m := cliStore(t, addr)
+	evil := "Mozilla\x1b[2J\x1b[31m\r\nkakao:1 started=2026-01-01T00:00:00Z forged"
+	if _, err := m.Create(context.Background(), &session.Session{Provider: "kakao", Subject: "7",
+		UserAgent: evil, IP: "10.0.0.1\n"}, ""); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI("sessions", "list", "--config", path, "--all")
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	if strings.Count(out, "\n") != 1 || strings.ContainsAny(out, "\x1b\r") {
+		t.Errorf("list printed the client's bytes raw: %q", out)
+	}
+	if !strings.Contains(out, `user_agent="Mozilla\x1b[2J`) || !strings.Contains(out, `ip="10.0.0.1\n"`) {
+		t.Errorf("list: %q, want the client's values quoted", out)
+	}
+}
