@@ -1,9 +1,11 @@
 package providers
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/markbates/goth"
@@ -17,7 +19,8 @@ import (
 // primary address and its verified flag, so allow.emails can trust it.
 // GitHub takes PKCE S256 (since 2025); refresh tokens exist only for
 // GitHub Apps with expiring tokens, and goth's GitHub provider cannot
-// refresh, so sessions end at the session lifetime.
+// refresh, so sessions end at the session lifetime. Revocation is GitHub's
+// own (goth has none): githubRevoke.
 var githubKind = spec{
 	name:           "github",
 	displayName:    "GitHub",
@@ -42,6 +45,47 @@ var githubKind = spec{
 		},
 		profile: githubEmails,
 	},
+	revoke: githubRevoke,
+}
+
+// githubAPI is the REST API's base next to the profile URL:
+// https://api.github.com, or GitHub Enterprise's https://host/api/v3.
+func githubAPI(ep Endpoints) string {
+	if ep.UserinfoURL == "" {
+		return "https://api.github.com"
+	}
+	return strings.TrimSuffix(strings.TrimSuffix(ep.UserinfoURL, "/"), "/user")
+}
+
+// githubRevoke deletes the app's grant for the user (DELETE
+// /applications/{client_id}/grant), which ends every token of the grant.
+// GitHub authenticates the client with HTTP Basic here; a token already
+// gone is 404 or 422, which is what revoking is for.
+func githubRevoke(ctx context.Context, p *Provider, _ *resolved, t Tokens) error {
+	if t.AccessToken == "" {
+		return nil
+	}
+	body, err := json.Marshal(map[string]string{"access_token": t.AccessToken})
+	if err != nil {
+		return p.fail("revoke", ErrProvider, err)
+	}
+	u := githubAPI(p.opts.Endpoints) + "/applications/" + url.PathEscape(p.opts.ClientID) + "/grant"
+	req, err := http.NewRequest(http.MethodDelete, u, bytes.NewReader(body))
+	if err != nil {
+		return p.fail("revoke", ErrProvider, err)
+	}
+	req.SetBasicAuth(p.opts.ClientID, p.opts.ClientSecret)
+	req.Header.Set("Accept", "application/vnd.github+json")
+	req.Header.Set("Content-Type", "application/json")
+	status, _, err := p.do(ctx, req)
+	if err != nil {
+		return p.fail("revoke", ErrProvider, err)
+	}
+	switch status {
+	case http.StatusNoContent, http.StatusNotFound, http.StatusUnprocessableEntity:
+		return nil
+	}
+	return p.errorf("revoke", ErrProvider, "status %d", status)
 }
 
 // githubEmailsURL is /user/emails next to the profile URL: on github.com

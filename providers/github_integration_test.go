@@ -106,3 +106,30 @@ func cancelled() context.Context {
 	cancel()
 	return ctx
 }
+
+// TestGitHubRevoke: sign-out's revocation deletes the app's grant with the
+// client authenticated (HTTP Basic), and the token stops working.
+func TestGitHubRevoke(t *testing.T) {
+	u := providertest.DefaultUsers(providertest.GitHub)[0]
+	f, p := setup(t, "github", nil)
+	a := p.NewAuthRequest()
+	q := authorize(t, f, p, u.ID, a)
+	_, tok, err := p.Exchange(context.Background(), q.Get("code"), a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Revoke(context.Background(), tok); err != nil {
+		t.Fatalf("Revoke: %v", err)
+	}
+	if got := f.RevokedTokens(); len(got) != 1 || got[0] != tok.AccessToken {
+		t.Errorf("revoked %d tokens, want the access token", len(got))
+	}
+	if err := p.Revoke(context.Background(), tok); err != nil {
+		t.Errorf("revoking again: %v, want nil (already gone)", err)
+	}
+	a2 := p.NewAuthRequest()
+	q2 := authorize(t, f, p, u.ID, a2)
+	if _, _, err := p.Exchange(context.Background(), q2.Get("code"), a2); err != nil {
+		t.Fatalf("a new login after revocation: %v", err)
+	}
+}

@@ -13,14 +13,22 @@ import (
 // maxBody bounds what we read from any provider response.
 const maxBody = 1 << 20
 
-// Revoke asks the provider to end the grant (Google, Naver) or log the token
-// out (Kakao). Tokens that are already invalid count as revoked. It is a
+// Revoke asks the provider to end the grant (Google, Naver, OpenID Connect
+// issuers, GitHub) or log the token out (Kakao). Tokens that are already invalid count as revoked. It is a
 // no-op when t has no token, or when there is no revocation endpoint: an
 // overridden provider (mirror, fake) without Endpoints.RevokeURL, or a
 // discovered issuer that names none.
 func (p *Provider) Revoke(ctx context.Context, t Tokens) error {
 	if t.AccessToken == "" && t.RefreshToken == "" {
 		return nil
+	}
+	if p.spec.goth != nil {
+		// goth has no revocation; a goth kind may bring its own, which
+		// finds its URL from the kind's endpoints.
+		if p.spec.revoke == nil {
+			return nil
+		}
+		return p.spec.revoke(ctx, p, nil, t)
 	}
 	res, err := p.resolve(ctx)
 	if err != nil {

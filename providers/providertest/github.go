@@ -1,6 +1,7 @@
 package providertest
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -42,6 +43,8 @@ func (f *Fake) serveGitHub(w http.ResponseWriter, r *http.Request, p string) {
 		f.githubAPI(w, r, false)
 	case "/user/emails":
 		f.githubAPI(w, r, true)
+	case "/applications/" + f.o.ClientID + "/grant":
+		f.githubDeleteGrant(w, r)
 	default:
 		writeJSON(w, http.StatusNotFound, githubMessage{"Not Found", githubDocs, "404"})
 	}
@@ -197,4 +200,37 @@ func githubDefaultUsers() []User {
 			Label: "chulsoo (no name, unverified private e-mail)"},
 		{ID: "1234", Nickname: "nomail", Label: "nomail (no name, no e-mail)"},
 	}
+}
+
+// githubDeleteGrant is DELETE /applications/{client_id}/grant: the app
+// authenticates with HTTP Basic, names the token in a JSON body, and the
+// whole grant ends (204). An unknown token is 404, as GitHub answers.
+func (f *Fake) githubDeleteGrant(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodDelete {
+		writeJSON(w, http.StatusNotFound, githubMessage{"Not Found", githubDocs, "404"})
+		return
+	}
+	id, secret, ok := r.BasicAuth()
+	if !ok || id != f.o.ClientID || secret != f.o.ClientSecret {
+		writeJSON(w, http.StatusUnauthorized, githubMessage{"Requires authentication", githubDocs, "401"})
+		return
+	}
+	var body struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil || body.AccessToken == "" {
+		writeJSON(w, http.StatusUnprocessableEntity, githubMessage{"Invalid request.", githubDocs, "422"})
+		return
+	}
+	f.mu.Lock()
+	g, ok := f.grantOfLocked(body.AccessToken)
+	if ok {
+		f.revokeGrantLocked(g, body.AccessToken)
+	}
+	f.mu.Unlock()
+	if !ok {
+		writeJSON(w, http.StatusNotFound, githubMessage{"Not Found", githubDocs, "404"})
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }

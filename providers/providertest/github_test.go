@@ -129,3 +129,33 @@ func TestGitHubWire(t *testing.T) {
 		t.Errorf("denied: %v", q)
 	}
 }
+
+// TestGitHubDeleteGrant: the client authenticates with Basic; the grant
+// ends; an unknown token is 404.
+func TestGitHubDeleteGrant(t *testing.T) {
+	f, _ := start(t, GitHub, "")
+	u := DefaultUsers(GitHub)[0]
+	form := url.Values{"client_id": {testClientID}, "client_secret": {testSecret}, "code": {githubCode(t, f, u.ID, nil)}}
+	v, _ := url.ParseQuery(string(githubTokenRequest(t, f, form, "").body))
+	access := v.Get("access_token")
+	grant := f.URL() + "/applications/" + testClientID + "/grant"
+	del := func(basic bool, token string) int {
+		req, _ := http.NewRequest(http.MethodDelete, grant, strings.NewReader(`{"access_token":"`+token+`"}`))
+		if basic {
+			req.SetBasicAuth(testClientID, testSecret)
+		}
+		return do(t, req).status
+	}
+	if got := del(false, access); got != 401 {
+		t.Errorf("without client authentication: %d, want 401", got)
+	}
+	if got := del(true, access); got != 204 {
+		t.Errorf("delete grant: %d, want 204", got)
+	}
+	if got := get(t, f.Endpoints().UserinfoURL, access); got.status != 401 {
+		t.Errorf("/user after the grant ended: %d", got.status)
+	}
+	if got := del(true, access); got != 404 {
+		t.Errorf("again: %d, want 404", got)
+	}
+}
