@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/socialgate/socialgate/bearer"
 	"github.com/socialgate/socialgate/providers"
 	"github.com/socialgate/socialgate/providers/providertest"
 	"github.com/socialgate/socialgate/proxy"
@@ -23,7 +24,8 @@ import (
 
 // demo runs the whole flow in one process: the gateway, fake Google, Naver,
 // Kakao, GitHub and a generic OpenID Connect issuer (each with a consent
-// page) mounted under /_fake/, and a sample
+// page) and an authorization server for machine clients mounted under
+// /_fake/, and a sample
 // app that shows the headers it received. No secrets, no Redis.
 func (c *cli) demo(ctx context.Context, args []string) error {
 	fs := c.flags("demo")
@@ -99,6 +101,21 @@ func (c *cli) demo(ctx context.Context, args []string) error {
 		provs = append(provs, p)
 	}
 
+	// A company authorization server for machine clients: a script gets a
+	// token with the client-credentials grant and calls /api/ with it.
+	sso, err := providertest.NewAuthServer(providertest.AuthServerOptions{
+		BaseURL: public + "/_fake/sso", Audience: "demo-api",
+		Clients: []providertest.AuthClient{{ID: "demo-script", Secret: "demo-script-secret", Scopes: []string{"wiki.read"}}},
+	})
+	if err != nil {
+		return fmt.Errorf("demo: authorization server: %w", err)
+	}
+	mux.Handle("/_fake/sso/", sso)
+	verifier, err := bearer.New(bearer.Options{Issuers: []bearer.Issuer{{Issuer: sso.URL()}}})
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+
 	secret := make([]byte, 32)
 	_, _ = rand.Read(secret)
 	store := session.NewMemory(session.MemoryOptions{})
@@ -120,7 +137,11 @@ func (c *cli) demo(ctx context.Context, args []string) error {
 		Routes: []proxy.Route{
 			{Name: "sample", Path: "/", URL: appURL},
 			{Name: "sample-public", Path: "/public", URL: appURL, Public: true},
+			{Name: "sample-api", Path: "/api/", URL: appURL,
+				Bearer: []bearer.Audience{{Issuer: sso.URL(), Audiences: []string{"demo-api"}}},
+				Allow:  proxy.Allow{Scopes: []string{"wiki.read"}}},
 		},
+		Bearer: verifier,
 		Logger: log,
 		UI:     proxy.UIOptions{AppName: "사내 위키"},
 	})
@@ -133,6 +154,8 @@ func (c *cli) demo(ctx context.Context, args []string) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	fmt.Fprintf(stdout, "socialgate demo: open %s/ in a browser (Ctrl-C to stop)\n", public)
+	fmt.Fprintf(stdout, "machine client: TOKEN=$(curl -s -u demo-script:demo-script-secret -d grant_type=client_credentials -d scope=wiki.read %s | jq -r .access_token)\n", sso.TokenURL())
+	fmt.Fprintf(stdout, "                curl -H \"Authorization: Bearer $TOKEN\" %s/api/\n", public)
 	select {
 	case err := <-errc:
 		return err

@@ -41,7 +41,8 @@ type AuthServerOptions struct {
 	TokenTTL time.Duration
 	// Now is the clock of iat and exp; zero: time.Now.
 	Now func() time.Time
-	// BaseURL is the issuer, for NewAuthServer; StartAuthServer sets it.
+	// BaseURL is the issuer, for NewAuthServer (a path is fine: the
+	// server is then mounted under it); StartAuthServer sets it.
 	BaseURL string
 }
 
@@ -56,8 +57,9 @@ type AuthServerOptions struct {
 // publishes and signs with a new key while the old one stays in the JWKS
 // until Retire. It is safe for concurrent use.
 type AuthServer struct {
-	o    AuthServerOptions
-	base string
+	o        AuthServerOptions
+	base     string // the issuer: BaseURL without a trailing slash
+	basePath string // BaseURL's path, "" at the root
 	now  func() time.Time
 	ttl  time.Duration
 	srv  *httptest.Server
@@ -80,11 +82,12 @@ func NewAuthServer(o AuthServerOptions) (*AuthServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	u, err := url.Parse(o.BaseURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" {
-		return nil, fmt.Errorf("providertest: BaseURL %q is not an absolute http(s) URL without a path", o.BaseURL)
+	base := strings.TrimRight(o.BaseURL, "/")
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("providertest: BaseURL %q is not an absolute http(s) URL", o.BaseURL)
 	}
-	a.base = o.BaseURL
+	a.base, a.basePath = base, u.Path
 	return a, nil
 }
 
@@ -185,7 +188,11 @@ func (a *AuthServer) client(id string) (AuthClient, bool) {
 
 // ServeHTTP serves the token endpoint, the JWKS and the metadata.
 func (a *AuthServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	switch r.URL.Path {
+	p := r.URL.Path
+	if a.basePath != "" && strings.HasPrefix(p, a.basePath+"/") {
+		p = p[len(a.basePath):] // mounted under BaseURL's path (demo)
+	}
+	switch p {
 	case "/token":
 		a.serveToken(w, r)
 	case "/jwks":
