@@ -2,6 +2,7 @@ package proxy_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -139,6 +140,28 @@ func TestAccountsConnectAcrossReplicas(t *testing.T) {
 	// The last identity stays.
 	if resp := rs.post(t, viaGoogle, "/oauth2/disconnect/google", url.Values{"csrf": {csrf}}); resp.StatusCode != http.StatusConflict {
 		t.Errorf("disconnect the last identity: %d, want 409", resp.StatusCode)
+	}
+	// A client's own X-Forwarded-Identities, in any spelling, never arrives.
+	req, _ := http.NewRequest(http.MethodGet, rs.lbURL+"/app/", nil)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Cookie", sessionCookie(t, viaGoogle, rs.a))
+	req.Header["X-Forwarded-Identities"] = []string{"kakao:forged"}
+	req.Header["X_Forwarded_Identities"] = []string{"naver:forged"}
+	resp2, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fe echo
+	_ = json.NewDecoder(resp2.Body).Decode(&fe)
+	resp2.Body.Close()
+	if got := fe.Header.Values("X-Forwarded-Identities"); len(got) != 1 || got[0] != "google:"+g.ID || strings.Contains(fmt.Sprint(fe.Header), "forged") {
+		t.Errorf("forged identities: upstream saw %v", fe.Header)
+	}
+	// Without a session, /oauth2/ sends a browser to sign in and back.
+	anon := newBrowser(t)
+	anon.get(rs.lbURL + "/oauth2/")
+	if last, _ := url.Parse(anon.hops[len(anon.hops)-1]); last.Path != "/oauth2/sign_in" || last.Query().Get("rd") != rs.lbURL+"/oauth2/" {
+		t.Errorf("/oauth2/ without a session ends at %s, want the sign-in page coming back to /oauth2/", last)
 	}
 	// Kakao is free again: signing in with it makes a user of its own.
 	if got := rs.login(t, newBrowser(t), "kakao", k.ID, "/app/").Header.Get("X-Forwarded-User"); got == user {

@@ -23,9 +23,10 @@ type Session struct {
 
 	AccessToken  string `json:"at,omitempty"`
 	RefreshToken string `json:"rt,omitempty"`
-	// IDToken stays empty today: the id_token is verified at login and
-	// not needed after, and at ~1 KB (Google) it would be the largest part
-	// of a session. Reserved for RP-initiated logout (id_token_hint).
+	// IDToken is kept only for an OpenID Connect provider with logout:
+	// true, to send back as id_token_hint at sign-out; otherwise it stays
+	// empty: it is verified at login and not needed after, and at ~1 KB it
+	// would be the largest part of a session.
 	IDToken     string    `json:"it,omitempty"`
 	TokenExpiry time.Time `json:"tx,omitempty"`
 

@@ -236,6 +236,10 @@ func needsRestart(cur, next *config.Config) string {
 		return "a change under session"
 	case cur.Log != next.Log:
 		return "a change under log"
+	case cur.Accounts != next.Accounts:
+		// The session manager owns the accounts backend (Redis keys or
+		// the memory store's file).
+		return "a change under accounts"
 	}
 	return ""
 }
