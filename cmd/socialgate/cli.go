@@ -136,8 +136,12 @@ func (c *cli) help(_ context.Context, args []string) error {
 		c.usage(c.stdout)
 		return nil
 	case 1:
+		if args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help" {
+			c.usage(c.stdout)
+			return nil
+		}
 		cmd, ok := lookup(args[0])
-		if !ok || cmd.name == "help" {
+		if !ok {
 			return usagef("help", "unknown command %q", args[0])
 		}
 		return cmd.run(c, context.Background(), []string{"-h"})

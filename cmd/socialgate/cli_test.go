@@ -34,6 +34,7 @@ func TestCLI(t *testing.T) {
 		{"--help", []string{"--help"}, 0, []string{"usage: socialgate COMMAND"}, nil},
 		{"help serve", []string{"help", "serve"}, 0, []string{"usage: socialgate serve --config FILE", "-config file"}, nil},
 		{"help sessions", []string{"help", "sessions"}, 0, []string{"usage: socialgate sessions list|revoke", "revoke "}, nil},
+		{"help -h", []string{"help", "-h"}, 0, []string{"usage: socialgate COMMAND"}, nil},
 		{"help unknown", []string{"help", "frobnicate"}, 2, nil, []string{`unknown command "frobnicate"`, usageLine + "help -h'"}},
 		{"unknown command", []string{"frobnicate"}, 2, nil, []string{`unknown command "frobnicate"`, "usage: socialgate COMMAND"}},
 		{"serve -h", []string{"serve", "-h"}, 0, []string{"usage: socialgate serve", "-config"}, nil},
