@@ -6,9 +6,12 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/socialgate/socialgate/providers/providertest"
 )
 
 const kakaoTalkUA = "Mozilla/5.0 (Linux; Android 13; SM-S911N Build/TP1A.220624.014; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/119.0.6045.163 Mobile Safari/537.36;KAKAOTALK 2610420"
@@ -78,13 +81,7 @@ func TestKakaoAutoLogin(t *testing.T) {
 	if strings.Contains(body, "문제가 발생했습니다") || strings.Contains(body, "취소") {
 		t.Error("the fallback shows an error")
 	}
-	silent := 0
-	for _, r := range kakao.Requests() {
-		if r.Path == "/oauth/authorize" && r.Form.Get("prompt") == "none" {
-			silent++
-		}
-	}
-	if silent != 1 {
+	if silent := countSilent(kakao.Requests()); silent != 1 {
 		t.Errorf("%d silent attempts, want 1", silent)
 	}
 
@@ -125,6 +122,32 @@ func TestKakaoAutoLogin(t *testing.T) {
 		t.Errorf("upstream did not see the user: %.300s", body)
 	}
 
+	// Signing out is not undone by a silent login: the page says so.
+	_, page := b.get(g.URL + "/oauth2/sign_out")
+	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)
+	if csrf == nil {
+		t.Fatalf("no sign-out form:\n%s", page)
+	}
+	silentBefore := countSilent(kakao.Requests())
+	req, _ = http.NewRequestWithContext(context.Background(), http.MethodPost, g.URL+"/oauth2/sign_out",
+		strings.NewReader(url.Values{"csrf": {csrf[1]}, "rd": {deepWire(g)}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("User-Agent", kakaoTalkUA)
+	req.Header.Set("Accept", "text/html")
+	req.Header.Set("Accept-Language", "ko")
+	resp4, err := b.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body4, _ := io.ReadAll(resp4.Body)
+	resp4.Body.Close()
+	if resp4.Request.URL.Path != "/oauth2/sign_in" || !strings.Contains(string(body4), "로그아웃되었습니다.") {
+		t.Errorf("after sign-out: %s\n%s", resp4.Request.URL, body4)
+	}
+	if n := countSilent(kakao.Requests()); n != silentBefore {
+		t.Errorf("sign-out was followed by %d silent logins", n-silentBefore)
+	}
+
 	// The user revokes the app at Kakao: consent_required, back on the page.
 	kakao.ForgetConsent(u.ID)
 	b2 := newUABrowser(t, kakaoTalkUA)
@@ -154,6 +177,16 @@ func TestKakaoAutoLogin(t *testing.T) {
 	if strings.Contains(resp3.Header.Get("Location"), "prompt") {
 		t.Errorf("naver got prompt: %s", resp3.Header.Get("Location"))
 	}
+}
+
+func countSilent(reqs []providertest.Request) int {
+	n := 0
+	for _, r := range reqs {
+		if r.Path == "/oauth/authorize" && r.Form.Get("prompt") == "none" {
+			n++
+		}
+	}
+	return n
 }
 
 func mustURL(t *testing.T, s string) *url.URL {

@@ -110,7 +110,8 @@ var messages = map[string]map[lang]string{
 	"signin_other_account": {langEN: "Sign in with %s", langKO: "%s으로 로그인"}, // "사내 계정" is an account already
 	"signed_out":           {langEN: "You have signed out.", langKO: "로그아웃되었습니다."},
 	"inapp_title":          {langEN: "Open in your browser", langKO: "다른 브라우저로 열어 주세요"},
-	"inapp_lead":           {langEN: "You are in %s's in-app browser. Google does not allow signing in here; open this page in your phone's browser (Chrome, Safari) to use every sign-in option.", langKO: "%s 앱 안의 브라우저에서는 Google 로그인을 사용할 수 없습니다. 휴대폰의 기본 브라우저(Chrome, Safari)에서 이 페이지를 열면 모든 로그인 방법을 쓸 수 있습니다."},
+	"inapp_lead": {langEN: "Google does not allow signing in inside %s. Open this page in your phone's browser (Chrome, Safari) to use every sign-in option.",
+		langKO: "%s 안에서는 Google 로그인을 쓸 수 없습니다. 휴대폰의 기본 브라우저(Chrome, Safari)에서 열면 모든 로그인 방법을 쓸 수 있습니다."},
 	"inapp_open":           {langEN: "Open in browser", langKO: "기본 브라우저로 열기"},
 	"inapp_copy_lead":      {langEN: "Copy this address and paste it into Safari or Chrome:", langKO: "이 주소를 복사해 Safari나 Chrome에 붙여 넣으세요:"},
 	"inapp_copy":           {langEN: "Copy link", langKO: "링크 복사"},

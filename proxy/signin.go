@@ -20,7 +20,10 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) error {
 		redirectTo(w, rd, http.StatusFound)
 		return nil
 	}
-	if p := s.autoLogin(r); p != nil {
+	notice := s.takeFlash(w, r)
+	// Right after a sign-out a silent login would undo it: the page says
+	// "signed out" instead.
+	if p := s.autoLogin(r); p != nil && notice != "signed_out" {
 		q := url.Values{"rd": {rd}, "prompt": {"none"}}
 		redirectTo(w, "/oauth2/start/"+url.PathEscape(p.Name())+"?"+q.Encode(), http.StatusFound)
 		return nil
@@ -28,7 +31,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) error {
 	// A store outage is not a reason to hide the buttons: the page is
 	// shown, and the login itself fails closed if the store is still down.
 	page := s.signInPage(r, rd)
-	page.Notice = s.takeFlash(w, r)
+	page.Notice = notice
 	return s.pages.render(w, http.StatusOK, "signin.html", page)
 }
 

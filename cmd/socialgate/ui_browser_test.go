@@ -1,0 +1,273 @@
+package main
+
+import (
+	"context"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+)
+
+// The pages as a person meets them, in Debian's Chromium against the demo
+// (fake Google, Naver and Kakao; ui.app_name "사내 위키"; Kakao auto_login).
+// With SOCIALGATE_SCREENSHOTS=dir the tests save what they saw there; the
+// current ones are in docs/screenshots/.
+
+const (
+	uaKakaoTalk = "Mozilla/5.0 (Linux; Android 13; SM-S911N Build/TP1A.220624.014; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/119.0.6045.163 Mobile Safari/537.36;KAKAOTALK 2610420"
+	uaDesktop   = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"
+	deepPath    = "/app/보고서?id=3&q=%ED%95%9C"
+	deepWire    = "/app/%EB%B3%B4%EA%B3%A0%EC%84%9C?id=3&q=%ED%95%9C"
+)
+
+// pageAs sets the tab's size, User-Agent and language, and forgets its
+// cookies, so each step starts as a fresh browser of that kind.
+func pageAs(t *testing.T, ctx context.Context, width, height int64, ua, lang string) {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank"), chromedp.EmulateViewport(width, height)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(ctx, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: ua, AcceptLanguage: lang}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(ctx, network.ClearBrowserCookies, cdp.Empty{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// shot saves the page as dir/name.png when SOCIALGATE_SCREENSHOTS is set.
+func shot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	dir := os.Getenv("SOCIALGATE_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Errorf("screenshot %s: %v", name, err)
+		return
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		t.Error(err)
+	}
+}
+
+func text(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		t.Fatalf("text of %s: %v", sel, err)
+	}
+	return s
+}
+
+func location(t *testing.T, ctx context.Context) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func eval[T any](t *testing.T, ctx context.Context, js string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js))
+	if err != nil {
+		t.Fatalf("evaluate %s: %v", js, err)
+	}
+	return v
+}
+
+// TestBrowserLoginEachProvider: for each provider, a Hangul deep link
+// leads to the sign-in page that names the app, through the provider's
+// consent page, back to exactly that URL.
+func TestBrowserLoginEachProvider(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Chromium")
+	}
+	ctx := newBrowser(t)
+	base := startDemo(t)
+	for _, kind := range []string{"kakao", "naver", "google"} {
+		pageAs(t, ctx, 1280, 800, uaDesktop, "ko-KR,ko")
+		if err := chromedp.Do(ctx, chromedp.Navigate(base+deepPath),
+			chromedp.WaitVisible(chromedp.CSS(`a[data-provider="`+kind+`"]`))); err != nil {
+			t.Fatalf("%s: sign-in page: %v", kind, err)
+		}
+		if h1 := text(t, ctx, "h1"); h1 != "사내 위키에 로그인" {
+			t.Errorf("%s: sign-in page says %q, want the app's name", kind, h1)
+		}
+		if kind == "kakao" {
+			shot(t, ctx, "signin-ko-1280")
+		}
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`a[data-provider="`+kind+`"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`#allow`)),
+			chromedp.Click(chromedp.CSS(`#allow`)),
+			chromedp.WaitVisible(chromedp.CSS(`#headers`))); err != nil {
+			t.Fatalf("%s: consent: %v", kind, err)
+		}
+		if got := location(t, ctx); got != base+deepWire {
+			t.Errorf("%s: landed on %q, want %q", kind, got, base+deepWire)
+		}
+		if h := text(t, ctx, "#headers"); !strings.Contains(h, "X-Forwarded-Provider") || !strings.Contains(h, kind) {
+			t.Errorf("%s: the app did not get the identity:\n%s", kind, h)
+		}
+	}
+}
+
+// TestBrowserInAppBrowsers: every webview gets its way out and no plain
+// Google link.
+func TestBrowserInAppBrowsers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Chromium")
+	}
+	ctx := newBrowser(t)
+	base := startDemo(t)
+	signIn := base + "/oauth2/sign_in?" + url.Values{"rd": {base + deepWire}, "auto": {"0"}}.Encode()
+	for _, tc := range []struct{ name, ua, reopen string }{
+		{"kakaotalk", uaKakaoTalk, "kakaotalk://web/openExternal?url="},
+		{"naver android", "Mozilla/5.0 (Linux; Android 12; SM-G991N Build/SP1A.210812.016; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/114.0.5735.196 Mobile Safari/537.36 NAVER(inapp; search; 2000; 12.7.1)", "intent://"},
+		{"naver ios", "Mozilla/5.0 (iPhone; CPU iPhone OS 16_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 NAVER(inapp; search; 1000; 11.18.2; 14PRO)", ""},
+		{"line", "Mozilla/5.0 (iPhone; CPU iPhone OS 16_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 Safari Line/13.12.0", "openExternalBrowser=1"},
+		{"instagram ios", "Mozilla/5.0 (iPhone; CPU iPhone OS 16_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 Instagram 289.0.0.17.118 (iPhone14,5; iOS 16_5; ko_KR; ko; scale=3.00; 1170x2532; 489069735)", ""},
+		{"facebook android", "Mozilla/5.0 (Linux; Android 13; SM-S918N Build/TP1A.220624.014; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/114.0.5735.196 Mobile Safari/537.36 [FB_IAB/FB4A;FBAV/421.0.0.33.47;]", "intent://"},
+	} {
+		pageAs(t, ctx, 360, 800, tc.ua, "ko-KR,ko")
+		if err := chromedp.Do(ctx, chromedp.Navigate(signIn), chromedp.WaitVisible(chromedp.CSS(`.inapp`))); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		plain := eval[int](t, ctx, `[...document.querySelectorAll('a[href]')].filter(a => /\/oauth2\/start\/google/.test(a.href) && a.href.startsWith(location.origin) && !a.href.includes('openExternalBrowser=1')).length`)
+		if plain != 0 {
+			t.Errorf("%s: %d plain Google links", tc.name, plain)
+		}
+		if tc.reopen == "" {
+			want := base + "/oauth2/sign_in?" + url.Values{"rd": {base + deepWire}}.Encode()
+			if v := eval[string](t, ctx, `document.getElementById('copy-url').value`); v != want {
+				t.Errorf("%s: copy field holds %q, want %q", tc.name, v, want)
+			}
+			continue
+		}
+		href := eval[string](t, ctx, `document.getElementById('reopen').getAttribute('href')`)
+		if !strings.Contains(href, tc.reopen) {
+			t.Errorf("%s: reopen link %q lacks %q", tc.name, href, tc.reopen)
+		}
+		if tc.name == "kakaotalk" {
+			shot(t, ctx, "kakaotalk-360")
+		}
+	}
+}
+
+// TestBrowserKakaoAutoLogin: in KakaoTalk with auto_login, a person Kakao
+// does not know gets the page without an error; once they have signed in,
+// signing out shows the message (and is not undone), and the next visit
+// signs them in without a click.
+func TestBrowserKakaoAutoLogin(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Chromium")
+	}
+	ctx := newBrowser(t)
+	base := startDemo(t)
+	pageAs(t, ctx, 360, 800, uaKakaoTalk, "ko-KR,ko")
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+deepPath),
+		chromedp.WaitVisible(chromedp.CSS(`a[data-provider="kakao"]`))); err != nil {
+		t.Fatalf("fallback: %v", err)
+	}
+	if loc := location(t, ctx); !strings.Contains(loc, "/oauth2/sign_in?") || !strings.Contains(loc, "auto=0") {
+		t.Errorf("fell back to %q", loc)
+	}
+	if h1 := text(t, ctx, "h1"); h1 != "사내 위키에 로그인" {
+		t.Errorf("fallback page says %q", h1)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`a[data-provider="kakao"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#allow`)),
+		chromedp.Click(chromedp.CSS(`#allow`)),
+		chromedp.WaitVisible(chromedp.CSS(`#name`))); err != nil {
+		t.Fatalf("first login: %v", err)
+	}
+	// Sign out: the message, not a silent login.
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/oauth2/sign_out"),
+		chromedp.Click(chromedp.CSS(`button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.notice`))); err != nil {
+		t.Fatalf("sign out: %v", err)
+	}
+	if msg := text(t, ctx, ".notice"); msg != "로그아웃되었습니다." {
+		t.Errorf("after sign-out: %q", msg)
+	}
+	shot(t, ctx, "signed-out-ko-360")
+	// Next visit: no click.
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+deepPath), chromedp.WaitVisible(chromedp.CSS(`#name`))); err != nil {
+		t.Fatalf("returning user: %v (at %s)", err, location(t, ctx))
+	}
+	if got := location(t, ctx); got != base+deepWire {
+		t.Errorf("returning user landed on %q", got)
+	}
+}
+
+// TestBrowserLayout: the pages in both languages hold at 360 px and at
+// 1280 px: nothing overflows sideways, no button label wraps (the English
+// error buttons included), keyboard focus is visible.
+func TestBrowserLayout(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Chromium")
+	}
+	ctx := newBrowser(t)
+	base := startDemo(t)
+	checkLayout := func(what string, width int64) {
+		t.Helper()
+		if w := eval[int64](t, ctx, `document.documentElement.scrollWidth`); w > width {
+			t.Errorf("%s: %d px wide in a %d px window", what, w, width)
+		}
+		wrapped := eval[[]string](t, ctx, `[...document.querySelectorAll('.btn')].filter(b => b.getBoundingClientRect().height > 50).map(b => b.textContent.trim())`)
+		if len(wrapped) > 0 {
+			t.Errorf("%s at %d px: buttons on two lines: %q", what, width, wrapped)
+		}
+	}
+	for _, lang := range []string{"ko", "en"} {
+		for _, width := range []int64{1280, 360} {
+			pageAs(t, ctx, width, 760, uaDesktop, lang)
+			if err := chromedp.Do(ctx, chromedp.Navigate(base+deepPath), chromedp.WaitVisible(chromedp.CSS(`.providers`))); err != nil {
+				t.Fatal(err)
+			}
+			checkLayout("sign-in "+lang, width)
+			if lang == "en" && width == 360 {
+				shot(t, ctx, "signin-"+lang+"-"+strconv.FormatInt(width, 10))
+			}
+			// Keyboard: Tab reaches the first button, with a visible ring.
+			if err := chromedp.Do(ctx, chromedp.KeyEvent("\t")); err != nil {
+				t.Fatal(err)
+			}
+			outline := eval[string](t, ctx, `(() => { const s = getComputedStyle(document.activeElement); return document.activeElement.tagName + ' ' + s.outlineStyle + ' ' + s.outlineWidth })()`)
+			if !strings.HasPrefix(outline, "A solid 3px") {
+				t.Errorf("%s %d: focused element %q, want a link with a 3px outline", lang, width, outline)
+			}
+		}
+	}
+	// Cancelled consent, English, on a phone: says "cancelled", one-line
+	// buttons, and "Sign in again" keeps the deep link.
+	pageAs(t, ctx, 360, 760, uaDesktop, "en-US,en")
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+deepPath),
+		chromedp.Click(chromedp.CSS(`a[data-provider="naver"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#cancel`)),
+		chromedp.Click(chromedp.CSS(`#cancel`)),
+		chromedp.WaitVisible(chromedp.CSS(`#retry`))); err != nil {
+		t.Fatalf("cancel consent: %v", err)
+	}
+	if h1 := text(t, ctx, "h1"); h1 != "Sign-in cancelled" {
+		t.Errorf("cancelled consent titled %q", h1)
+	}
+	checkLayout("cancelled", 360)
+	shot(t, ctx, "cancelled-en-360")
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#retry`)), chromedp.WaitVisible(chromedp.CSS(`.providers`))); err != nil {
+		t.Fatal(err)
+	}
+	if loc := location(t, ctx); !strings.Contains(loc, url.QueryEscape(base+deepWire)) {
+		t.Errorf("retry lost the deep link: %q", loc)
+	}
+}
