@@ -100,16 +100,15 @@ var errorKeys = []errKey{errBadRequest, errBadPath, errBadHost, errNoRoute, errN
 // messages holds every string a person reads, per language. Templates look
 // them up with {{t .Lang "key"}}.
 var messages = map[string]map[lang]string{
-	"signin_title":         {langEN: "Sign in", langKO: "로그인"},
-	"signin_title_app":     {langEN: "Sign in to %s", langKO: "%s에 로그인"},
-	"signin_lead":          {langEN: "Choose how to sign in to continue.", langKO: "계속하려면 로그인 방법을 선택하세요."},
-	"signin_google":        {langEN: "Sign in with Google", langKO: "Google 계정으로 로그인"},
-	"signin_naver":         {langEN: "Sign in with Naver", langKO: "네이버 로그인"},
-	"signin_kakao":         {langEN: "Sign in with Kakao", langKO: "카카오 로그인"},
-	"signin_other":         {langEN: "Sign in with %s", langKO: "%s 계정으로 로그인"},
-	"signin_other_account": {langEN: "Sign in with %s", langKO: "%s으로 로그인"}, // "사내 계정" is an account already
-	"signed_out":           {langEN: "You have signed out.", langKO: "로그아웃되었습니다."},
-	"inapp_title":          {langEN: "Open in your browser", langKO: "다른 브라우저로 열어 주세요"},
+	"signin_title":     {langEN: "Sign in", langKO: "로그인"},
+	"signin_title_app": {langEN: "Sign in to %s", langKO: "%s에 로그인"},
+	"signin_lead":      {langEN: "Choose how to sign in to continue.", langKO: "계속하려면 로그인 방법을 선택하세요."},
+	"signin_google":    {langEN: "Sign in with Google", langKO: "Google 계정으로 로그인"},
+	"signin_naver":     {langEN: "Sign in with Naver", langKO: "네이버 로그인"},
+	"signin_kakao":     {langEN: "Sign in with Kakao", langKO: "카카오 로그인"},
+	"signin_other":     {langEN: "Sign in with %s", langKO: "%s 계정으로 로그인"},
+	"signed_out":       {langEN: "You have signed out.", langKO: "로그아웃되었습니다."},
+	"inapp_title":      {langEN: "Open in your browser", langKO: "다른 브라우저로 열어 주세요"},
 	"inapp_lead": {langEN: "Google does not allow signing in inside %s. Open this page in your phone's browser (Chrome, Safari) to use every sign-in option.",
 		langKO: "%s 안에서는 Google 로그인을 쓸 수 없습니다. 휴대폰의 기본 브라우저(Chrome, Safari)에서 열면 모든 로그인 방법을 쓸 수 있습니다."},
 	"inapp_open":           {langEN: "Open in browser", langKO: "기본 브라우저로 열기"},

@@ -6,7 +6,6 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/socialgate/socialgate/providers"
 )
@@ -78,15 +77,19 @@ func (s *Server) signInPage(r *http.Request, rd string) signInPage {
 	for _, p := range s.order {
 		kind := p.Kind()
 		b := providerButton{ID: p.Name(), Kind: kind, Style: "generic"}
-		if brandStyles[kind] {
-			b.Style = kind
-			b.Label = text(l, "signin_"+kind)
-			if p.DisplayName() != providers.KindDisplayName(kind) {
-				// Two instances of one brand must be told apart.
-				b.Label = otherLabel(l, p.DisplayName())
-			}
-		} else {
-			b.Label = otherLabel(l, p.DisplayName())
+		custom := p.DisplayName() != providers.KindDisplayName(kind)
+		switch {
+		case brandStyles[kind] && !custom:
+			b.Style, b.Label = kind, text(l, "signin_"+kind)
+		case brandStyles[kind]:
+			// Two instances of one brand must be told apart:
+			// "회사 Google 계정으로 로그인".
+			b.Style, b.Label = kind, fmt.Sprintf(text(l, "signin_other"), p.DisplayName())
+		case custom:
+			// display_name is the button's label, as the operator wrote it.
+			b.Label = p.DisplayName()
+		default:
+			b.Label = fmt.Sprintf(text(l, "signin_other"), p.DisplayName())
 		}
 		start := "/oauth2/start/" + url.PathEscape(p.Name()) + "?" + url.Values{"rd": {rd}}.Encode()
 		b.Href = template.URL(start)
@@ -105,15 +108,6 @@ func (s *Server) signInPage(r *http.Request, rd string) signInPage {
 	}
 	page.LangKO, page.LangEN = "/oauth2/sign_in?"+ko.Encode(), "/oauth2/sign_in?"+en.Encode()
 	return page
-}
-
-// otherLabel is the label of a button named by its display name:
-// "Sign in with 사내 SSO", "사내 SSO 계정으로 로그인", "사내 계정으로 로그인".
-func otherLabel(l lang, name string) string {
-	if strings.HasSuffix(name, "계정") {
-		return fmt.Sprintf(text(l, "signin_other_account"), name)
-	}
-	return fmt.Sprintf(text(l, "signin_other"), name)
 }
 
 // retryURL is the sign-in page for rd: every "try again" keeps the deep

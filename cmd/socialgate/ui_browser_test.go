@@ -95,7 +95,7 @@ func TestBrowserLoginEachProvider(t *testing.T) {
 	}
 	ctx := newBrowser(t)
 	base := startDemo(t)
-	for _, kind := range []string{"kakao", "naver", "google"} {
+	for _, kind := range []string{"kakao", "naver", "google", "github", "corp"} {
 		pageAs(t, ctx, 1280, 800, uaDesktop, "ko-KR,ko")
 		if err := chromedp.Do(ctx, chromedp.Navigate(base+deepPath),
 			chromedp.WaitVisible(chromedp.CSS(`a[data-provider="`+kind+`"]`))); err != nil {
@@ -222,7 +222,8 @@ func TestBrowserLayout(t *testing.T) {
 	checkLayout := func(what string, width int64) {
 		t.Helper()
 		if w := eval[int64](t, ctx, `document.documentElement.scrollWidth`); w > width {
-			t.Errorf("%s: %d px wide in a %d px window", what, w, width)
+			wide := eval[[]string](t, ctx, `[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > innerWidth).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))`)
+			t.Errorf("%s: %d px wide in a %d px window (innerWidth %d): %q", what, w, width, eval[int64](t, ctx, `innerWidth`), wide)
 		}
 		wrapped := eval[[]string](t, ctx, `[...document.querySelectorAll('.btn')].filter(b => b.getBoundingClientRect().height > 50).map(b => b.textContent.trim())`)
 		if len(wrapped) > 0 {
