@@ -34,6 +34,7 @@ type proxyWriter struct {
 	s         *Server
 	sess      *session.Session // nil on a public route without a session
 	streaming bool
+	rc        *http.ResponseController // set with streaming
 }
 
 // Unwrap lets http.ResponseController reach Flush and the deadlines.
@@ -42,14 +43,18 @@ func (w *proxyWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // Write moves a stream's write deadline before each write.
 func (w *proxyWriter) Write(p []byte) (int, error) {
 	if w.streaming && w.s.opts.StreamWriteTimeout > 0 {
-		_ = http.NewResponseController(w.ResponseWriter).SetWriteDeadline(time.Now().Add(w.s.opts.StreamWriteTimeout))
+		_ = w.rc.SetWriteDeadline(time.Now().Add(w.s.opts.StreamWriteTimeout))
 	}
 	return w.ResponseWriter.Write(p)
 }
 
 // Flush is what ReverseProxy calls after every write of a stream.
 func (w *proxyWriter) Flush() {
-	_ = http.NewResponseController(w.ResponseWriter).Flush()
+	rc := w.rc
+	if rc == nil {
+		rc = http.NewResponseController(w.ResponseWriter)
+	}
+	_ = rc.Flush()
 }
 
 // startStream is called with the upstream's response headers: when the
@@ -59,8 +64,8 @@ func (w *proxyWriter) startStream(resp *http.Response) {
 	if !isStream(resp) {
 		return
 	}
-	w.streaming = true
 	rc := http.NewResponseController(w.ResponseWriter)
+	w.streaming, w.rc = true, rc
 	// The request is read: what is left of the read deadline would only
 	// cut the stream (the server cancels the request when it fires).
 	_ = rc.SetReadDeadline(time.Time{})
