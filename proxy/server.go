@@ -293,9 +293,6 @@ func isGatewayPath(p string) bool {
 		p == "/healthz" || p == "/readyz" || p == "/metrics"
 }
 
-// Handler returns the gateway as an http.Handler (for tests and embedding).
-func (s *Server) Handler() http.Handler { return s }
-
 // publicURL joins a gateway path to PublicURL.
 func (s *Server) publicURL(path string, q url.Values) string {
 	u := *s.public
