@@ -171,3 +171,28 @@ func TestWebSocketEndsWithRevokeOnAnotherReplica(t *testing.T) {
 		t.Errorf("the other user's WebSocket: %q", got)
 	}
 }
+
+// TestWebSocketEndsAtExpiry: a WebSocket closes with 1008 when its
+// session reaches its absolute lifetime (2 s here), with no request and
+// no sign-out; the traffic on it does not keep the session alive.
+func TestWebSocketEndsAtExpiry(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for a 2 s session lifetime on the wall clock")
+	}
+	s := serveConfig(t, servedConfig{upstream: wsEcho(t).URL,
+		session: "session:\n  store: memory\n  lifetime: 2s\n  idle_timeout: 2s\n  touch_interval: 500ms\n"})
+	_, cookie := s.login("/")
+	ws, err := dialWS(s.URL, "/chat", cookie)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	ws.text(t)
+	if err := ws.send("만료 전"); err != nil || ws.text(t) != "만료 전" {
+		t.Fatalf("echo before expiry: %v", err)
+	}
+	// Created at most 2 s ago: closed within 2 s of the expiry.
+	if code := ws.closedWithin(t, 4*time.Second); code != 1008 {
+		t.Errorf("close code %d, want 1008", code)
+	}
+}
