@@ -165,15 +165,27 @@ func (m *Manager) BeginLogin(ctx context.Context, b LoginBinding, state string, 
 	if len(st.Redirect) > MaxLoginRedirect {
 		return fmt.Errorf("session begin login: %w: redirect of %d bytes", ErrLoginInvalid, len(st.Redirect))
 	}
-	now := m.now()
 	ls := *st
+	if err := m.pend(ctx, b, client, state, &ls); err != nil {
+		return fmt.Errorf("session begin login: %w", err)
+	}
+	return nil
+}
+
+// pend stores ls under entry for LoginStateTTL, charged to client against
+// the pending-login budgets, and lists entry in this browser's login
+// cookie, dropping the oldest entries beyond MaxPendingLogins from the
+// cookie and the store. Logins and kept forms (replay.go) are both pending
+// entries of one cookie, so they share this one bound.
+func (m *Manager) pend(ctx context.Context, b LoginBinding, client netip.Addr, entry string, ls *LoginState) error {
+	now := m.now()
 	ls.CreatedAt = now
 	ls.client = quotaClient(client)
 	q := LoginQuota{TTL: LoginStateTTL, Budget: m.loginBytes, Client: ls.client, ClientBudget: m.clientLoginBytes, At: now}
-	if err := m.store.PutLoginState(ctx, state, ls.encode(), q); err != nil {
-		return fmt.Errorf("session begin login: %w", err)
+	if err := m.store.PutLoginState(ctx, entry, ls.encode(), q); err != nil {
+		return err
 	}
-	pending := append(b.pending(), state)
+	pending := append(b.pending(), entry)
 	if n := len(pending) - MaxPendingLogins; n > 0 {
 		for _, old := range pending[:n] {
 			// Best effort: the TTL removes it anyway.

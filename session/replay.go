@@ -77,21 +77,10 @@ func (m *Manager) keepReplay(ctx context.Context, b LoginBinding, client netip.A
 	if rp.URL == "" || len(rp.URL) > MaxLoginRedirect {
 		return fmt.Errorf("session keep replay: %w: url of %d bytes", ErrLoginInvalid, len(rp.URL))
 	}
-	now := m.now()
-	ls := LoginState{Redirect: rp.URL, CreatedAt: now, client: quotaClient(client), Replay: rp}
-	q := LoginQuota{TTL: LoginStateTTL, Budget: m.loginBytes, Client: ls.client, ClientBudget: m.clientLoginBytes, At: now}
-	entry := prefix + newToken() + replayTag(rp.URL)
-	if err := m.store.PutLoginState(ctx, entry, ls.encode(), q); err != nil {
+	ls := LoginState{Redirect: rp.URL, Replay: rp}
+	if err := m.pend(ctx, b, client, prefix+newToken()+replayTag(rp.URL), &ls); err != nil {
 		return fmt.Errorf("session keep replay: %w", err)
 	}
-	pending := append(b.pending(), entry)
-	if n := len(pending) - MaxPendingLogins; n > 0 {
-		for _, old := range pending[:n] {
-			_ = m.store.DeleteLoginState(ctx, old)
-		}
-		pending = slices.Clone(pending[n:])
-	}
-	b.setPending(pending)
 	return nil
 }
 
