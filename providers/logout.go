@@ -66,6 +66,11 @@ func (p *Provider) SupportsLogout() bool { return p.oidc || p.spec.name == "kaka
 // Options.Logout on a kind that has logout.
 func (p *Provider) LogoutEnabled() bool { return p.opts.Logout && p.SupportsLogout() }
 
+// WantsIDTokenHint reports whether sessions should keep the id_token for
+// LogoutURL's id_token_hint: OpenID Connect logout only (Kakao's account
+// logout takes none). Otherwise the id_token is not worth keeping.
+func (p *Provider) WantsIDTokenHint() bool { return p.LogoutEnabled() && p.spec.name != "kakao" }
+
 // LogoutURL is the provider's end-session URL for r: for Kakao its account
 // logout (client_id, logout_redirect_uri, state), for OpenID Connect the
 // discovered end_session_endpoint (client_id, post_logout_redirect_uri,

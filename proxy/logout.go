@@ -19,6 +19,7 @@ import (
 // page (providers.logout: true).
 type endSessioner interface {
 	LogoutEnabled() bool
+	WantsIDTokenHint() bool
 	LogoutURL(ctx context.Context, r providers.LogoutRequest) (string, error)
 }
 
@@ -43,7 +44,7 @@ const maxProviderForm = 64 << 10
 // OpenID Connect provider. Otherwise it is not kept (about 1 KB each).
 func keepsIDToken(p Provider) bool {
 	e, ok := p.(endSessioner)
-	return ok && e.LogoutEnabled() && p.Kind() != "kakao"
+	return ok && e.WantsIDTokenHint()
 }
 
 // providerLogoutURL is where the browser goes after a local sign-out of
@@ -157,7 +158,7 @@ func (s *Server) kakaoUnlink(w http.ResponseWriter, r *http.Request) error {
 	// says which one is calling.
 	for _, p := range s.order {
 		v, ok := p.(unlinkVerifier)
-		if !ok || p.Kind() != "kakao" || !v.SupportsUnlink() {
+		if !ok || !v.SupportsUnlink() {
 			continue
 		}
 		configured = true
