@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -316,5 +317,34 @@ func TestOwnSessions(t *testing.T) {
 	laptop.lang = "ko"
 	if resp, body := laptop.get(rs.lbURL + "/oauth2/sessions"); resp.StatusCode != http.StatusOK || !strings.Contains(body, "로그인된 기기") {
 		t.Errorf("sessions page in Korean: %d", resp.StatusCode)
+	}
+}
+
+// TestAccountsMemoryStoreRestart: with the memory store the links live in
+// accounts.file, so a restarted gateway (sessions gone) gives the same
+// person the same X-Forwarded-User; Naver's e-mail joins by e-mail only
+// with trust_email.
+func TestAccountsMemoryStoreRestart(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "accounts.json")
+	users := map[string][]providertest.User{
+		"google": {{ID: "110169484474386276334", Email: "same@example.kr", EmailVerified: true, Name: "홍길동"}},
+		"naver":  {{ID: "K6o2WIMbuK3qT0Zq8pXz1JdFHaRr7eDUj4n5LsQcBvY", Email: "same@example.kr", Nickname: "길동이"}},
+	}
+	cfg := gatewayConfig{users: users, naverTrust: true,
+		accounts: session.AccountsOptions{Enabled: true, LinkByEmail: true, File: file}}
+	first := newGateway(t, cfg)
+	_, e := first.login(newBrowser(t), "google", users["google"][0].ID, first.URL+"/app/")
+	user := e.Header.Get("X-Forwarded-User")
+	if !strings.HasPrefix(user, "sg_") {
+		t.Fatalf("X-Forwarded-User %q", user)
+	}
+	restarted := newGateway(t, cfg)
+	_, e = restarted.login(newBrowser(t), "google", users["google"][0].ID, restarted.URL+"/app/")
+	if got := e.Header.Get("X-Forwarded-User"); got != user {
+		t.Errorf("after a restart: %q, want %q", got, user)
+	}
+	_, e = restarted.login(newBrowser(t), "naver", users["naver"][0].ID, restarted.URL+"/app/")
+	if got := e.Header.Get("X-Forwarded-User"); got != user {
+		t.Errorf("Naver with trust_email and the same e-mail: %q, want joined to %q", got, user)
 	}
 }
