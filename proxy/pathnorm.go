@@ -30,10 +30,39 @@ func (pol *policy) ambiguous(host, p string, rt *route) bool {
 	if !needsReadings(p) {
 		return false
 	}
+	// Most non-ASCII paths (Hangul typed by a browser is NFC, and NFKC
+	// leaves precomposed syllables alone) change under no reading: the
+	// quick checks below tell without allocating.
+	nfc, nfkc, trim := norm.NFC.QuickSpanString(p) < len(p), norm.NFKC.QuickSpanString(p) < len(p), needsTrim(p)
+	if !nfc && !nfkc && !trim {
+		return false
+	}
 	for _, alt := range pathReadings(p) {
 		if alt != p && pol.match(host, alt) != rt {
 			return true
 		}
+	}
+	return false
+}
+
+// needsTrim reports whether trimSegments could change p: a space, a
+// format character, or a dot at the end of a segment.
+func needsTrim(p string) bool {
+	for i := 0; i < len(p); {
+		c := p[i]
+		if c < utf8.RuneSelf {
+			if c == ' ' || c < 0x20 || c == 0x7f || unicode.IsSpace(rune(c)) ||
+				c == '.' && (i+1 == len(p) || p[i+1] == '/' || p[i+1] == ';') {
+				return true
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(p[i:])
+		if r == utf8.RuneError || unicode.IsSpace(r) || unicode.Is(unicode.Cf, r) {
+			return true
+		}
+		i += size
 	}
 	return false
 }

@@ -39,9 +39,11 @@ func TestPathAmbiguous(t *testing.T) {
 
 func TestPathAmbiguousDoesNotAllocate(t *testing.T) {
 	p := normTestPolicy(t)
-	rt := p.match("", "/app/page.html")
-	if n := testing.AllocsPerRun(100, func() { p.ambiguous("", "/app/page.html", rt) }); n != 0 {
-		t.Errorf("%v allocations", n)
+	for _, path := range []string{"/app/page.html", "/app/보고서/2024", "/위키/대문"} {
+		rt := p.match("", path)
+		if n := testing.AllocsPerRun(100, func() { p.ambiguous("", path, rt) }); n != 0 {
+			t.Errorf("%s: %v allocations", path, n)
+		}
 	}
 }
 

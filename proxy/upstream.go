@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -187,23 +188,24 @@ func (u *upstreams) rewrite(pr *httputil.ProxyRequest) {
 	// One backing array for the values: one allocation, not five.
 	vals := [...]string{"", st.fwd.Host, st.fwd.Proto, rs.id, ""}
 	v := vals[:]
+	if st.fwd.ClientIP.IsValid() {
+		v[4] = addrString(pr.In.RemoteAddr, st.fwd.ClientIP)
+	}
 	// X-Forwarded-For: keep the chain only when it came from a trusted proxy.
 	if prior := pr.In.Header["X-Forwarded-For"]; len(prior) > 0 && st.fwd.Trusted {
 		if host, _, err := net.SplitHostPort(pr.In.RemoteAddr); err == nil {
 			v[0] = strings.Join(prior, ", ") + ", " + host
 			h["X-Forwarded-For"] = v[0:1:1]
 		}
-	} else if st.fwd.ClientIP.IsValid() {
-		v[0] = st.fwd.ClientIP.String()
-		h["X-Forwarded-For"] = v[0:1:1]
+	} else if v[4] != "" {
+		h["X-Forwarded-For"] = v[4:5:5]
 	}
 	h["X-Forwarded-Host"] = v[1:2:2]
 	h["X-Forwarded-Proto"] = v[2:3:3]
 	h["X-Request-Id"] = v[3:4:4]
 	// X-Real-IP: the client as the gateway believes it (a client's own
 	// copy was stripped), for apps that read it instead of the list.
-	if st.fwd.ClientIP.IsValid() {
-		v[4] = st.fwd.ClientIP.String()
+	if v[4] != "" {
 		h["X-Real-Ip"] = v[4:5:5]
 	}
 	switch {
@@ -298,4 +300,15 @@ func stripGatewayCookies(h http.Header, isGateway func(string) bool) {
 		return
 	}
 	h["Cookie"] = kept
+}
+
+// addrString spells a, reusing the peer's own spelling in remoteAddr when
+// that is a (a direct client: the common case) instead of allocating.
+func addrString(remoteAddr string, a netip.Addr) string {
+	if host, _, err := net.SplitHostPort(remoteAddr); err == nil {
+		if p, err := netip.ParseAddr(host); err == nil && p == a {
+			return host
+		}
+	}
+	return a.String()
 }
