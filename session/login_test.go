@@ -264,6 +264,8 @@ func FuzzDecodeLoginState(f *testing.F) {
 	f.Add((&LoginState{Provider: "kakao", Redirect: "/x", CreatedAt: time.Unix(1, 0), client: "2001:db8::/64"}).encode())
 	f.Add([]byte{loginCodecVersion})
 	f.Add([]byte{loginCodecVersion, 40, 1, 'x'})
+	f.Add((&LoginState{Provider: "kakao", Redirect: "/f", Replay: &Replay{URL: "/f", ContentType: "multipart/form-data; boundary=b",
+		Body: []byte("--b\r\n\x00\xff"), SessionID: "s"}}).encode())
 	f.Fuzz(func(t *testing.T, b []byte) {
 		st, err := decodeLoginState(b)
 		if err != nil {
@@ -273,8 +275,19 @@ func FuzzDecodeLoginState(f *testing.F) {
 		again, err := decodeLoginState(st.encode())
 		if err != nil || again.Provider != st.Provider || again.Redirect != st.Redirect ||
 			again.Verifier != st.Verifier || again.Nonce != st.Nonce || again.client != st.client || again.Connect != st.Connect ||
-			!again.CreatedAt.Equal(st.CreatedAt) {
+			!again.CreatedAt.Equal(st.CreatedAt) || !sameReplay(again.Replay, st.Replay) {
 			t.Fatalf("decode(%x) = %+v re-encodes to %+v, %v", b, st, again, err)
 		}
 	})
+}
+
+// sameReplay compares kept forms, an empty one being the same as none.
+func sameReplay(a, b *Replay) bool {
+	if a == nil {
+		a = &Replay{}
+	}
+	if b == nil {
+		b = &Replay{}
+	}
+	return a.URL == b.URL && a.ContentType == b.ContentType && a.SessionID == b.SessionID && string(a.Body) == string(b.Body)
 }
