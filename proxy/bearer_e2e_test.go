@@ -42,6 +42,23 @@ type bearerGateway struct {
 
 func newBearerGateway(t *testing.T) *bearerGateway {
 	t.Helper()
+	return newBearerGatewayWith(t, func(up string, aud []bearer.Audience) []proxy.Route {
+		u, _ := url.Parse(up)
+		return []proxy.Route{
+			{Name: "app", Path: "/", URL: u},
+			{Name: "public", Path: "/public", URL: u, Public: true},
+			{Name: "api", Path: "/api/", URL: u, Bearer: aud, Allow: proxy.Allow{Scopes: []string{"wiki.read"}}},
+			{Name: "ops", Path: "/api/ops/", URL: u, Bearer: aud, Allow: proxy.Allow{Clients: []string{"ops-bot"}}},
+			{Name: "both", Path: "/both/", URL: u, Bearer: aud,
+				Allow: proxy.Allow{EmailDomains: []string{"gmail.com"}, Scopes: []string{"wiki.read"}}},
+		}
+	})
+}
+
+// newBearerGatewayWith takes the routes, given the upstream's URL and the
+// fake issuer's audience wiki-api.
+func newBearerGatewayWith(t *testing.T, routes func(up string, aud []bearer.Audience) []proxy.Route) *bearerGateway {
+	t.Helper()
 	now := &clock{t: time.Now()}
 	as, err := providertest.StartAuthServer(providertest.AuthServerOptions{
 		Clients: []providertest.AuthClient{machine}, Audience: "wiki-api", Now: now.Now})
@@ -55,17 +72,7 @@ func newBearerGateway(t *testing.T) *bearerGateway {
 	}
 	aud := []bearer.Audience{{Issuer: as.URL(), Audiences: []string{"wiki-api"}}}
 	g := newGateway(t, gatewayConfig{now: now, trusted: []string{"127.0.0.0/8"},
-		routes: func(up string) []proxy.Route {
-			u, _ := url.Parse(up)
-			return []proxy.Route{
-				{Name: "app", Path: "/", URL: u},
-				{Name: "public", Path: "/public", URL: u, Public: true},
-				{Name: "api", Path: "/api/", URL: u, Bearer: aud, Allow: proxy.Allow{Scopes: []string{"wiki.read"}}},
-				{Name: "ops", Path: "/api/ops/", URL: u, Bearer: aud, Allow: proxy.Allow{Clients: []string{"ops-bot"}}},
-				{Name: "both", Path: "/both/", URL: u, Bearer: aud,
-					Allow: proxy.Allow{EmailDomains: []string{"gmail.com"}, Scopes: []string{"wiki.read"}}},
-			}
-		},
+		routes:  func(up string) []proxy.Route { return routes(up, aud) },
 		options: func(o *proxy.Options) { o.Bearer = v },
 	})
 	return &bearerGateway{gateway: g, as: as}
