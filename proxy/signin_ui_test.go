@@ -265,3 +265,38 @@ func TestAppNameAndLogo(t *testing.T) {
 		t.Error("an HTML logo was accepted")
 	}
 }
+
+// TestForbiddenOffersAnotherAccount: a signed-in person the route does not
+// allow gets a way to sign in with another account and come back to the
+// same page, not a dead end.
+func TestForbiddenOffersAnotherAccount(t *testing.T) {
+	routes := func(upstream string) []proxy.Route {
+		u, _ := url.Parse(upstream)
+		return []proxy.Route{
+			{Name: "app", Path: "/", URL: u},
+			{Name: "naver-only", Path: "/work", URL: u, Allow: proxy.Allow{Providers: []string{"naver"}}},
+		}
+	}
+	g := newGateway(t, gatewayConfig{routes: routes})
+	b := newBrowser(t)
+	b.lang = "en"
+	if resp, _ := g.login(b, "kakao", pickUser(t, "kakao", hangulWithEmail).ID, g.URL+"/app/x"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("login: %d", resp.StatusCode)
+	}
+	resp, body := b.get(g.URL + "/work/보고서?id=3")
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "<title>No access</title>") {
+		t.Fatalf("forbidden: %d\n%s", resp.StatusCode, body)
+	}
+	m := regexp.MustCompile(`id="switch" href="([^"]+)"`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no way to use another account:\n%s", body)
+	}
+	sw, _ := url.Parse(html.UnescapeString(m[1]))
+	if sw.Path != "/oauth2/sign_out" || sw.Query().Get("rd") != g.URL+"/work/%EB%B3%B4%EA%B3%A0%EC%84%9C?id=3" {
+		t.Errorf("switch link %q does not sign out and return to the page", sw)
+	}
+	_, page := b.get(g.URL + sw.String())
+	if !strings.Contains(page, `name="rd" value="`+html.EscapeString(g.URL+"/work/%EB%B3%B4%EA%B3%A0%EC%84%9C?id=3")+`"`) {
+		t.Errorf("the sign-out page does not carry the page back:\n%s", page)
+	}
+}

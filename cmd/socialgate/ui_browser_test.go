@@ -191,6 +191,16 @@ func TestBrowserKakaoAutoLogin(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`#name`))); err != nil {
 		t.Fatalf("first login: %v", err)
 	}
+	// The person's own pages share the layout and hold at 360 px too.
+	for _, path := range []string{"/oauth2/", "/oauth2/sessions"} {
+		if err := chromedp.Do(ctx, chromedp.Navigate(base+path), chromedp.WaitVisible(chromedp.CSS(`h1`))); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		if w := eval[int64](t, ctx, `document.documentElement.scrollWidth`); w > 360 {
+			t.Errorf("%s: %d px wide in a 360 px window", path, w)
+		}
+		shot(t, ctx, "own"+strings.ReplaceAll(strings.TrimSuffix(path, "/"), "/", "-")+"-ko-360")
+	}
 	// Sign out: the message, not a silent login.
 	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/oauth2/sign_out"),
 		chromedp.Click(chromedp.CSS(`button[type="submit"]`)),
