@@ -234,3 +234,26 @@ func TestVerifyUnlink(t *testing.T) {
 		})
 	}
 }
+
+// TestWantsIDTokenHint: a session keeps its id_token only where sign-out
+// sends it back as id_token_hint, an OpenID Connect provider with logout;
+// never for Kakao, whose account logout takes none, even in its OIDC mode.
+func TestWantsIDTokenHint(t *testing.T) {
+	logout := func(o *providers.Options) { o.Logout = true }
+	for _, tc := range []struct {
+		kind string
+		opt  func(*providers.Options)
+		want bool
+	}{
+		{"google", logout, true},
+		{"google", nil, false},
+		{"kakao", logout, false},
+		{"kakao", func(o *providers.Options) { o.Logout, o.OIDC = true, true }, false},
+		{"naver", logout, false},
+	} {
+		_, p := setup(t, tc.kind, tc.opt)
+		if got := p.WantsIDTokenHint(); got != tc.want {
+			t.Errorf("%s (logout %t, oidc %t): WantsIDTokenHint = %t, want %t", tc.kind, p.LogoutEnabled(), p.IsOIDC(), got, tc.want)
+		}
+	}
+}

@@ -27,7 +27,7 @@ func (s *Server) autoLogin(r *http.Request) Provider {
 		return nil
 	}
 	for _, p := range s.order {
-		if p.Kind() == "kakao" && p.AutoLogin() {
+		if p.AutoLogin() { // only a Kakao instance has it (providers.New)
 			return p
 		}
 	}
