@@ -33,7 +33,7 @@ func (s *Server) forwardAuth(w http.ResponseWriter, r *http.Request) error {
 	fwd := readForwarded(r, s.opts.TrustedProxies)
 	if !fwd.Trusted && namesTarget(r.Header) {
 		s.metrics.decisions.forbidden.Inc()
-		return errorf(http.StatusForbidden, "untrusted_proxy",
+		return errorf(http.StatusForbidden, errUntrustedProxy,
 			errors.New("X-Forwarded-Host/-Uri from a peer not in server.trusted_proxies"))
 	}
 	if k := s.strip.forgedIdentity(r.Header); k != "" {
@@ -42,27 +42,27 @@ func (s *Server) forwardAuth(w http.ResponseWriter, r *http.Request) error {
 			errors.New("client header "+k+" names a user; the front proxy passed it on (remove it there, or a client forged it)"))
 	}
 	if fwd.Unreadable {
-		return errorf(http.StatusBadRequest, "bad_path", errors.New("unreadable X-Forwarded-Host, -Port, -Uri or X-Original-URL"))
+		return errorf(http.StatusBadRequest, errBadPath, errors.New("unreadable X-Forwarded-Host, -Port, -Uri or X-Original-URL"))
 	}
 	if fwd.BadHost {
-		return errorf(http.StatusBadRequest, "bad_host", errors.New("invalid forwarded host"))
+		return errorf(http.StatusBadRequest, errBadHost, errors.New("invalid forwarded host"))
 	}
 	// A URI the gateway cannot read is one it cannot authorise. The cause
 	// is not wrapped: url.Error quotes the URI, which may hold a code.
 	u, err := r.URL.Parse(fwd.URI)
 	if err != nil {
-		return errorf(http.StatusBadRequest, "bad_path", errors.New("unreadable forwarded uri"))
+		return errorf(http.StatusBadRequest, errBadPath, errors.New("unreadable forwarded uri"))
 	}
 	p, err := cleanPath(u)
 	if err != nil {
-		return errorf(http.StatusBadRequest, "bad_path", err)
+		return errorf(http.StatusBadRequest, errBadPath, err)
 	}
 	d := s.decide(w, r, target{host: fwd.Host, path: p})
 	switch d.outcome {
 	case outcomeBadPath:
-		return errorf(http.StatusBadRequest, "bad_path", errPathAmbiguous)
+		return errorf(http.StatusBadRequest, errBadPath, errPathAmbiguous)
 	case outcomeNoRoute:
-		return errorf(http.StatusForbidden, "no_route", errors.New("no upstream matches host "+fwd.Host))
+		return errorf(http.StatusForbidden, errNoRoute, errors.New("no upstream matches host "+fwd.Host))
 	case outcomeUnavailable:
 		return d.err
 	case outcomeUnauthenticated, outcomeForbidden:
@@ -70,7 +70,7 @@ func (s *Server) forwardAuth(w http.ResponseWriter, r *http.Request) error {
 			return d.err
 		}
 		if d.outcome == outcomeForbidden {
-			return errorf(http.StatusForbidden, "forbidden",
+			return errorf(http.StatusForbidden, errForbidden,
 				errors.New("user "+d.who.sess.User()+" not allowed on route "+d.route.Name))
 		}
 		if d.route.bearer != nil {
@@ -79,7 +79,7 @@ func (s *Server) forwardAuth(w http.ResponseWriter, r *http.Request) error {
 		return s.forwardAuthSignIn(w, r, fwd)
 	}
 	if !d.outcome.permits() {
-		return errorf(http.StatusForbidden, "forbidden", nil)
+		return errorf(http.StatusForbidden, errForbidden, nil)
 	}
 	switch {
 	case d.who.sess != nil:

@@ -31,7 +31,7 @@ var clientIdentityNames = []string{
 // scheme and host overrides some frameworks believe, and client-IP headers
 // of CDNs.
 var moreForwardedNames = []string{
-	"x-forwarded-scheme", "x-forwarded-protocol", "x-forwarded-by", "x-forwarded-client-cert",
+	"x-forwarded-scheme", "x-forwarded-protocol", "x-forwarded-method", "x-forwarded-by", "x-forwarded-client-cert",
 	"x-forwarded-client-ip", "x-url-scheme", "x-scheme", "x-host", "x-http-host",
 	"true-client-ip", "x-client-ip", "x-cluster-client-ip", "cf-connecting-ip",
 	"fastly-client-ip", "x-proxyuser-ip",

@@ -67,7 +67,7 @@ func newUpstreams(s *Server, transport http.RoundTripper) *upstreams {
 			ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 				if cbe := (*clientBodyError)(nil); errors.As(err, &cbe) {
 					// The client's body was bad or cut short: its fault.
-					s.writeError(w, r, errorf(http.StatusBadRequest, "bad_request", cbe))
+					s.writeError(w, r, errorf(http.StatusBadRequest, errBadRequest, cbe))
 					return
 				}
 				um.observe(0)
@@ -116,16 +116,16 @@ func (u *upstreams) serve(w http.ResponseWriter, r *http.Request, cleaned string
 	s := u.s
 	fwd := readForwarded(r, s.opts.TrustedProxies)
 	if fwd.BadHost {
-		s.writeError(w, r, errorf(http.StatusBadRequest, "bad_host", errors.New("invalid Host")))
+		s.writeError(w, r, errorf(http.StatusBadRequest, errBadHost, errors.New("invalid Host")))
 		return
 	}
 	d := s.decide(w, r, target{host: fwd.Host, path: cleaned})
 	switch d.outcome {
 	case outcomeNoRoute:
-		s.writeError(w, r, errorf(http.StatusNotFound, "not_found", nil))
+		s.writeError(w, r, errorf(http.StatusNotFound, errNotFound, nil))
 		return
 	case outcomeBadPath:
-		s.writeError(w, r, errorf(http.StatusBadRequest, "bad_path", errPathAmbiguous))
+		s.writeError(w, r, errorf(http.StatusBadRequest, errBadPath, errPathAmbiguous))
 		return
 	case outcomeUnavailable:
 		s.writeError(w, r, d.err)
@@ -136,7 +136,7 @@ func (u *upstreams) serve(w http.ResponseWriter, r *http.Request, cleaned string
 			return
 		}
 		if d.outcome == outcomeForbidden {
-			s.writeError(w, r, errorf(http.StatusForbidden, "forbidden",
+			s.writeError(w, r, errorf(http.StatusForbidden, errForbidden,
 				errors.New("user "+d.who.sess.User()+" not allowed on route "+d.route.Name)))
 			return
 		}
@@ -150,7 +150,7 @@ func (u *upstreams) serve(w http.ResponseWriter, r *http.Request, cleaned string
 	proxy := u.proxies[d.route]
 	if !d.outcome.permits() || proxy == nil {
 		// A route without url answers forward-auth only.
-		s.writeError(w, r, errorf(http.StatusNotFound, "not_found", nil))
+		s.writeError(w, r, errorf(http.StatusNotFound, errNotFound, nil))
 		return
 	}
 	rs := stateOf(r.Context())
