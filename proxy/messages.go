@@ -88,15 +88,6 @@ const (
 	errSessionGone        errKey = "session_gone"
 )
 
-// errorKeys lists every key, for the test that each has its text.
-var errorKeys = []errKey{errBadRequest, errBadPath, errBadHost, errNoRoute, errNotFound, errMethod, errUnknownProvider,
-	errStateInvalid, errCodeRejected, errConsentDenied, errProviderFailed, errStoreUnavailable,
-	errTooManyLogins, errLoginsFull,
-	errForbidden, errCSRF, errUntrustedProxy, errForgedIdentity, errUnauthenticated, errUpstream, errInternal,
-	errInvalidToken, errInvalidRequest, errInsufficientScope, errBearerUnavailable, errFormTooLarge,
-	errBadLogoutToken, errUnlinkUnauthorized, errIdentityTaken, errLastIdentity, errAccountMissing,
-	errConnectSignedOut, errNotLinked, errSessionGone}
-
 // messages holds every string a person reads, per language. Templates look
 // them up with {{t .Lang "key"}}.
 var messages = map[string]map[lang]string{
