@@ -135,6 +135,9 @@ func TestAttackPendingLoginsFlood(t *testing.T) {
 				if resp.StatusCode == http.StatusTooManyRequests && !strings.Contains(string(body), "Too many sign-ins") {
 					t.Errorf("429 page: %q, want the too-many-sign-ins text", body)
 				}
+				if resp.StatusCode == http.StatusTooManyRequests && !strings.Contains(string(body), `id="retry" href="/oauth2/sign_in"`) {
+					t.Errorf("429 page without a way to try again: %q", body)
+				}
 				if resp.StatusCode == http.StatusFound {
 					u, _ := url.Parse(resp.Header.Get("Location"))
 					states = append(states, u.Query().Get("state"))

@@ -26,7 +26,7 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) error {
 
 	st, err := s.sessions.FinishLogin(ctx, s.cookies.Bind(w, r), name, state)
 	if err != nil && !errors.Is(err, session.ErrLoginInvalid) {
-		return storeError(err)
+		return withRetry(storeError(err), s.retryURL(s.rememberedRD(r)))
 	}
 	// Every way back keeps the deep link: the one of this state, else the
 	// one of the last login this browser started (state unknown or expired).
@@ -128,7 +128,7 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) error {
 		Identities:    identities,
 	}, oldID)
 	if err != nil {
-		return storeError(err)
+		return withRetry(storeError(err), retry)
 	}
 	s.cookies.WriteSession(w, sess.ID)
 	s.metrics.logins.WithLabelValues(name, "ok").Inc()

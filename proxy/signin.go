@@ -100,7 +100,7 @@ func (s *Server) beginLogin(w http.ResponseWriter, r *http.Request, p Provider, 
 	// A form kept for this URL rides along (replay.go).
 	st.Replay = s.takeParked(ctx, b, target)
 	if err := s.sessions.BeginLogin(ctx, b, a.State, client, st); err != nil {
-		return loginError(err)
+		return withRetry(loginError(err), s.retryURL(target))
 	}
 	s.rememberRD(w, target)
 	s.metrics.logins.WithLabelValues(p.Name(), "started").Inc()
@@ -121,6 +121,16 @@ func loginError(err error) error {
 		return errorf(http.StatusBadRequest, errBadRequest, err)
 	}
 	return storeError(err)
+}
+
+// withRetry adds a "try again" link (the sign-in page for the same deep
+// link) to a failure that is worth trying again.
+func withRetry(err error, retry string) error {
+	var he *httpError
+	if errors.As(err, &he) && he.retry == "" {
+		he.retry = retry
+	}
+	return err
 }
 
 // storeError maps a store failure to 503: fail closed, never let anyone in
