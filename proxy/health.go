@@ -160,13 +160,32 @@ func (s *Server) MetricsHandler() http.Handler { return s.metrics.handler() }
 // trusted proxy peers (a scraper on the host or the cluster network),
 // never for the internet: route names, login and error rates are not
 // public. Everyone else gets the 404 any unknown path gets.
+//
+// The peer alone is not enough: a load balancer in trusted_proxies (the
+// compose and Kubernetes examples) or an nginx on the same host relays
+// the internet's requests from a trusted or loopback address. So the
+// client it names counts too: the one a trusted proxy's X-Forwarded-For
+// names must be loopback or trusted, and a peer outside trusted_proxies
+// that forwards for someone else (X-Forwarded-For, X-Real-IP, Forwarded)
+// is refused, as its client cannot be known.
 func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
-	peer, ok := parseForwardedAddr(r.RemoteAddr)
-	if s.opts.MetricsElsewhere || !ok || !(peer.IsLoopback() || addrTrusted(peer, s.opts.TrustedProxies)) {
+	if s.opts.MetricsElsewhere || !s.internalClient(r) {
 		s.writeError(w, r, errorf(http.StatusNotFound, errNotFound, nil))
 		return
 	}
 	s.metrics.handler().ServeHTTP(w, r)
+}
+
+// internalClient reports whether the client behind r is loopback or in
+// trusted_proxies, after believing what trusted proxies say about it.
+func (s *Server) internalClient(r *http.Request) bool {
+	trusted := s.opts.TrustedProxies
+	fwd := readForwarded(r, trusted)
+	if !fwd.Trusted && (len(r.Header["X-Forwarded-For"]) > 0 || len(r.Header["X-Real-Ip"]) > 0 || len(r.Header["Forwarded"]) > 0) {
+		return false
+	}
+	c := fwd.ClientIP
+	return c.IsValid() && (c.IsLoopback() || addrTrusted(c, trusted))
 }
 
 func (m *metrics) handler() http.Handler {
