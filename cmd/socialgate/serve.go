@@ -202,6 +202,14 @@ func (g *gateway) reload(path string, log *slog.Logger) {
 	for _, w := range cfg.Warnings() {
 		log.Warn("config", slog.String("warning", w.String()))
 	}
+	// A broken team template or logo is refused like any other problem,
+	// with its FILE:LINE.
+	if ps := checkUI(cfg); len(ps) > 0 {
+		for _, p := range ps {
+			log.Error("reload refused", slog.String("problem", p.String()))
+		}
+		return
+	}
 	srv, err := newServer(cfg, g.sessions, log, g.registry)
 	if err != nil {
 		log.Error("reload refused", slog.String("problem", err.Error()))

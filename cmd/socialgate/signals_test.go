@@ -216,6 +216,26 @@ func TestReload(t *testing.T) {
 		t.Errorf("after a bad reload: %q, want the running config", got)
 	}
 
+	// A team template that does not render: refused with its FILE:LINE.
+	tmpl := filepath.Join(t.TempDir(), "tmpl")
+	if err := os.MkdirAll(tmpl, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(tmpl, "error.html"), []byte(`{{.NoSuchField}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	withUI := cfg.yaml(strings.TrimPrefix(s.URL, "http://"), s.kakao) + "ui:\n  templates_dir: " + tmpl + "\n"
+	if err := os.WriteFile(s.path, []byte(withUI), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s.hup(`ui.templates_dir: error.html`)
+	if !regexp.MustCompile(regexp.QuoteMeta(s.path) + `:\d+: ui.templates_dir: error.html`).MatchString(s.logs.String()) {
+		t.Errorf("the template refusal does not carry FILE:LINE:\n%s", s.logs.String())
+	}
+	if got := get(b, s.URL+"/page"); !strings.HasPrefix(got, "two kakao:") {
+		t.Errorf("after a refused template: %q", got)
+	}
+
 	// A changed cookie secret: refused, the session stays valid.
 	changed := strings.Replace(cfg.yaml(strings.TrimPrefix(s.URL, "http://"), s.kakao), cliSecret, cliSecret+"-rotated", 1)
 	if err := os.WriteFile(s.path, []byte(changed), 0o600); err != nil {

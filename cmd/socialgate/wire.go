@@ -36,6 +36,7 @@ func (g *gateway) Close() error {
 
 // newGateway turns a valid config into the packages' Options.
 func newGateway(cfg *config.Config, log *slog.Logger) (*gateway, error) {
+	// The pages first: a broken template must not cost a store connection.
 	if ps := checkUI(cfg); len(ps) > 0 {
 		return nil, ps
 	}
