@@ -62,6 +62,11 @@ var forwardedFamilies = []string{"x-original-"}
 type headerStripper struct {
 	exact    []string // lowercase, '-' separated
 	prefixes []string
+	// byLen indexes exact by length: a header is compared only with the
+	// names of its own length (this runs for every header of every
+	// proxied request).
+	byLen [maxIndexedName + 1][]string
+	long  []string // exact names longer than maxIndexedName
 	// identity is the part that names a user (no forwarding headers):
 	// forward-auth refuses requests that carry one (forgedIdentity).
 	identity *headerStripper
@@ -94,6 +99,8 @@ func newHeaderStripper(extra []string) (*headerStripper, error) {
 		prefixes: slices.Concat(id.prefixes, forwardedFamilies),
 		identity: id,
 	}
+	hs.index()
+	id.index()
 	return hs, nil
 }
 
@@ -121,8 +128,25 @@ func (hs *headerStripper) forgedIdentity(h http.Header) string {
 	return ""
 }
 
+// maxIndexedName bounds byLen; longer names are compared one by one.
+const maxIndexedName = 48
+
+func (hs *headerStripper) index() {
+	for _, n := range hs.exact {
+		if len(n) > maxIndexedName {
+			hs.long = append(hs.long, n)
+			continue
+		}
+		hs.byLen[len(n)] = append(hs.byLen[len(n)], n)
+	}
+}
+
 func (hs *headerStripper) matches(k string) bool {
-	if headerKeyIn(k, hs.exact) {
+	names := hs.long
+	if len(k) <= maxIndexedName {
+		names = hs.byLen[len(k)]
+	}
+	if headerKeyIn(k, names) {
 		return true
 	}
 	for _, p := range hs.prefixes {
