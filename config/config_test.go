@@ -332,3 +332,15 @@ func TestServerTimeoutZero(t *testing.T) {
 		})
 	}
 }
+
+// TestEmailRuleFoldsASCIIOnly: allow.emails folds A–Z and nothing else,
+// as proxy compares; a Kelvin sign (U+212A) stays itself rather than
+// becoming the 'k' of another mailbox.
+func TestEmailRuleFoldsASCIIOnly(t *testing.T) {
+	c := mustParse(t, "upstreams:\n  - name: app\n    url: http://127.0.0.1:8080\n    allow:\n"+
+		"      emails: [Hong@Example.COM, \"\u212Aim@example.com\", \"\u0130nci@example.com\"]\n")
+	want := []string{"hong@example.com", "\u212Aim@example.com", "\u0130nci@example.com"}
+	if got := c.Upstreams[0].Allow.Emails; !slices.Equal(got, want) {
+		t.Errorf("allow.emails: got %q, want %q", got, want)
+	}
+}

@@ -241,7 +241,10 @@ func (d *decoder) validateAllow(base string, a *Allow, configured []string, kind
 			d.errorf(path, "must be an e-mail address such as user@example.com")
 			continue
 		}
-		a.Emails[j] = strings.ToLower(e[:at]) + "@" + domain
+		// A–Z only, as proxy compares: Unicode folding would turn the
+		// Kelvin sign into 'k' here, a rule the proxy then reads as
+		// another mailbox's.
+		a.Emails[j] = asciiLower(e[:at]) + "@" + domain
 	}
 	for j, dom := range a.EmailDomains {
 		path := fmt.Sprintf("%s.email_domains[%d]", base, j)
@@ -279,4 +282,16 @@ func (d *decoder) validateAllow(base string, a *Allow, configured []string, kind
 			}
 		}
 	}
+}
+
+// asciiLower folds A–Z only: e-mail local parts compare that way in proxy
+// (policy.go), and strings.ToLower would fold the Kelvin sign U+212A to
+// 'k' and U+0130 to 'i'.
+func asciiLower(s string) string {
+	return strings.Map(func(r rune) rune {
+		if 'A' <= r && r <= 'Z' {
+			return r + 'a' - 'A'
+		}
+		return r
+	}, s)
 }
