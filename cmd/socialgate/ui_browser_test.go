@@ -265,7 +265,15 @@ func TestBrowserLayout(t *testing.T) {
 	pageAs(t, ctx, 360, 760, uaDesktop, "en-US,en")
 	if err := chromedp.Do(ctx, chromedp.Navigate(base+deepPath),
 		chromedp.Click(chromedp.CSS(`a[data-provider="naver"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`#cancel`)),
+		chromedp.WaitVisible(chromedp.CSS(`#cancel`))); err != nil {
+		t.Fatalf("naver consent: %v", err)
+	}
+	// The fake's consent page speaks English here and fits the phone.
+	if h1 := text(t, ctx, "h1"); h1 != "Log in with NAVER ID" {
+		t.Errorf("consent page in %q, want English", h1)
+	}
+	checkLayout("naver consent", 360)
+	if err := chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS(`#cancel`)),
 		chromedp.WaitVisible(chromedp.CSS(`#retry`))); err != nil {
 		t.Fatalf("cancel consent: %v", err)

@@ -24,9 +24,10 @@ h1{font-size:18px;margin:0 0 8px}
 p.app{color:#5f6368;font-size:14px;margin:0 0 16px;word-break:break-all}
 fieldset{border:0;padding:0;margin:0}
 label.user{display:flex;align-items:center;gap:10px;padding:10px;border:1px solid #dadce0;border-radius:6px;margin-bottom:8px;cursor:pointer}
-label.user span.detail{display:block;color:#5f6368;font-size:13px}
+label.user>span{min-width:0}
+label.user span.detail{display:block;color:#5f6368;font-size:13px;overflow-wrap:anywhere}
 .buttons{display:flex;flex-direction:row-reverse;gap:8px;margin-top:16px}
-button{flex:1;padding:12px;font-size:15px;border-radius:6px;border:1px solid #dadce0;background:#fff;cursor:pointer}
+button{flex:1 1 auto;padding:12px 10px;font-size:15px;border-radius:6px;border:1px solid #dadce0;background:#fff;cursor:pointer;white-space:nowrap}
 p.error{color:#c5221f}
 body.google header{background:#fff;color:#1a73e8;border-bottom:1px solid #dadce0}
 body.google button.allow{background:#1a73e8;border-color:#1a73e8;color:#fff}
