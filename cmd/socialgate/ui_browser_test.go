@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
@@ -151,6 +152,23 @@ func TestBrowserInAppBrowsers(t *testing.T) {
 			want := base + "/oauth2/sign_in?" + url.Values{"rd": {base + deepWire}}.Encode()
 			if v := eval[string](t, ctx, `document.getElementById('copy-url').value`); v != want {
 				t.Errorf("%s: copy field holds %q, want %q", tc.name, v, want)
+			}
+			// The copy button (the gateway's own script, allowed by the
+			// page's CSP) copies and says so.
+			if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`button[data-copy]`))); err != nil {
+				t.Fatal(err)
+			}
+			var said string
+			for range 50 {
+				if said = text(t, ctx, `button[data-copy]`); said == "복사했습니다" {
+					break
+				}
+				if err := chromedp.Do(ctx, chromedp.Sleep(20*time.Millisecond)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if said != "복사했습니다" {
+				t.Errorf("%s: the copy button says %q after a click", tc.name, said)
 			}
 			continue
 		}
