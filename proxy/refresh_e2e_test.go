@@ -200,6 +200,11 @@ func TestRefreshRefusedEndsSession(t *testing.T) {
 			g.login(b, kind, u.ID, g.URL+"/app/")
 			s0 := userSession(t, g, user)
 			cookie := sessionCookie(t, b, g)
+			// The same person on another device: the provider's refusal
+			// ends that session too (SPEC: a user's every session ends).
+			other := newBrowser(t)
+			g.login(other, kind, u.ID, g.URL+"/app/")
+			otherCookie := sessionCookie(t, other, g)
 
 			g.fakes[kind].FailRefresh(u.ID) // the user unlinked the app
 			g.now.Advance(s0.TokenExpiry.Sub(g.now.Now()) + time.Second)
@@ -218,6 +223,9 @@ func TestRefreshRefusedEndsSession(t *testing.T) {
 			// The cookie is worthless now, for API clients too.
 			if status := apiStatus(t, g.URL+"/oauth2/userinfo", cookie); status != http.StatusUnauthorized {
 				t.Errorf("userinfo with the ended session: %d, want 401", status)
+			}
+			if status := apiStatus(t, g.URL+"/oauth2/userinfo", otherCookie); status != http.StatusUnauthorized {
+				t.Errorf("userinfo from the other device: %d, want 401", status)
 			}
 			assertNoSecretsLogged(t, g)
 		})

@@ -128,7 +128,14 @@ func (m *Manager) Refresh(ctx context.Context, s *Session, req RefreshRequest) (
 		if cur, err := m.store.Load(sctx, s.ID); err == nil && cur.RefreshToken != s.RefreshToken {
 			return cur, RefreshSkipped, nil
 		}
+		// The provider says this identity's grant is gone (the person
+		// unlinked the app): every session of it ends, on every replica,
+		// not just the one whose token was refused (SPEC, "Accounts and
+		// sessions"); the others' tokens would be refused next anyway.
 		if err := m.End(sctx, s.ID); err != nil {
+			return nil, RefreshRevoked, err
+		}
+		if _, err := m.EndUser(sctx, s.User()); err != nil {
 			return nil, RefreshRevoked, err
 		}
 		return nil, RefreshRevoked, nil

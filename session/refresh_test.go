@@ -96,3 +96,40 @@ func TestManagerRefresh(t *testing.T) {
 		})
 	}
 }
+
+// TestRefreshRejectedEndsEveryIdentitySession: a refused refresh token
+// means the provider ended the grant, so every session of that identity
+// ends (the other devices too), and another user's session stays.
+func TestRefreshRejectedEndsEveryIdentitySession(t *testing.T) {
+	ctx := context.Background()
+	m, _, _ := newTestManager(t, ManagerOptions{})
+	create := func(in *Session) *Session {
+		t.Helper()
+		in.AccessToken, in.RefreshToken = "old", "rt-"+in.Subject
+		s, err := m.Create(ctx, in, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	phone, laptop := create(identity()), create(identity())
+	other := identity()
+	other.Subject = "someone-else"
+	stays := create(other)
+
+	got, outcome, err := m.Refresh(ctx, phone, RefreshRequest{
+		Due:  func(s *Session) bool { return s.AccessToken == "old" },
+		Call: func(context.Context, string) (Tokens, error) { return Tokens{}, ErrRefreshRejected },
+	})
+	if got != nil || outcome != RefreshRevoked || err != nil {
+		t.Fatalf("Refresh: session %v, outcome %v, error %v; want nil, RefreshRevoked, nil", got != nil, outcome, err)
+	}
+	for _, s := range []*Session{phone, laptop} {
+		if _, err := m.Get(ctx, s.ID); !errors.Is(err, ErrNotFound) {
+			t.Errorf("session of %s after a refused refresh: %v, want ErrNotFound", s.User(), err)
+		}
+	}
+	if _, err := m.Get(ctx, stays.ID); err != nil {
+		t.Errorf("another user's session after the refusal: %v, want it kept", err)
+	}
+}
