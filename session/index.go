@@ -47,9 +47,9 @@ func (m *Manager) EndUserSession(ctx context.Context, user, id string) error {
 	return m.End(ctx, id)
 }
 
-// ProviderSessions returns the live sessions signed in under the
+// providerSessions returns the live sessions signed in under the
 // provider's session sid (the id_token's "sid"), oldest first.
-func (m *Manager) ProviderSessions(ctx context.Context, provider, sid string) ([]*Session, error) {
+func (m *Manager) providerSessions(ctx context.Context, provider, sid string) ([]*Session, error) {
 	if provider == "" || sid == "" {
 		return nil, nil
 	}
@@ -63,7 +63,7 @@ func (m *Manager) ProviderSessions(ctx context.Context, provider, sid string) ([
 // EndProviderSessions ends every session signed in under the provider's
 // session sid, telling every replica, and reports how many.
 func (m *Manager) EndProviderSessions(ctx context.Context, provider, sid string) (int, error) {
-	ss, err := m.ProviderSessions(ctx, provider, sid)
+	ss, err := m.providerSessions(ctx, provider, sid)
 	if err != nil {
 		return 0, err
 	}
