@@ -135,33 +135,20 @@ func (c *upgradedConn) Write(p []byte) (int, error) {
 const upgradedCopyBuffer = 8 << 10
 
 // ReadFrom copies the app's side to the client (io.Copy finds it).
-func (c *upgradedConn) ReadFrom(r io.Reader) (int64, error) {
+func (c *upgradedConn) ReadFrom(r io.Reader) (int64, error) { return copyUpgraded(c, r) }
+
+// WriteTo copies the client's side to the app (io.Copy finds it).
+func (c *upgradedConn) WriteTo(w io.Writer) (int64, error) { return copyUpgraded(w, c.Conn) }
+
+// copyUpgraded copies r to w through one upgradedCopyBuffer. Not
+// io.CopyBuffer: it would hand the copy back to ReadFrom/WriteTo (the
+// TCP connection has both), and it calls a short write an error, where
+// upgradedConn.Write stops at a frame boundary on purpose once ending.
+func copyUpgraded(w io.Writer, r io.Reader) (int64, error) {
 	buf := make([]byte, upgradedCopyBuffer)
 	var total int64
 	for {
 		n, err := r.Read(buf)
-		if n > 0 {
-			m, werr := c.Write(buf[:n])
-			total += int64(m)
-			if werr != nil {
-				return total, werr
-			}
-		}
-		if err == io.EOF {
-			return total, nil
-		}
-		if err != nil {
-			return total, err
-		}
-	}
-}
-
-// WriteTo copies the client's side to the app (io.Copy finds it).
-func (c *upgradedConn) WriteTo(w io.Writer) (int64, error) {
-	buf := make([]byte, upgradedCopyBuffer)
-	var total int64
-	for {
-		n, err := c.Conn.Read(buf)
 		if n > 0 {
 			m, werr := w.Write(buf[:n])
 			total += int64(m)
