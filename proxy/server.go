@@ -234,7 +234,7 @@ func (s *Server) routes() *http.ServeMux {
 	m.Handle("GET /oauth2/unlink/kakao", s.handle(s.kakaoUnlink))
 	m.Handle("POST /oauth2/unlink/kakao", s.handle(s.kakaoUnlink))
 	m.Handle("/oauth2/", s.handle(func(http.ResponseWriter, *http.Request) error {
-		return errorf(http.StatusNotFound, "not_found", nil)
+		return errorf(http.StatusNotFound, errNotFound, nil)
 	}))
 	m.HandleFunc("GET /healthz", s.healthz)
 	m.HandleFunc("GET /readyz", s.readyz)
@@ -251,7 +251,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	cleaned, err := cleanPath(r.URL)
 	if err != nil {
-		s.writeError(w, r, errorf(http.StatusBadRequest, "bad_path", err))
+		s.writeError(w, r, errorf(http.StatusBadRequest, errBadPath, err))
 		return
 	}
 	if isGatewayPath(cleaned) {

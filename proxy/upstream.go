@@ -78,7 +78,7 @@ func newUpstreams(s *Server, transport http.RoundTripper) *upstreams {
 				if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 					return // the client went away; nobody to answer
 				}
-				s.writeError(w, r, errorf(status, "upstream", err))
+				s.writeError(w, r, errorf(status, errUpstream, err))
 			},
 		}
 	}
