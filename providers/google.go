@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"strconv"
 )
 
@@ -105,4 +106,17 @@ func oauthErrorCode(body []byte) string {
 	}
 	s, _ := e.Error.(string)
 	return s
+}
+
+// RefusesWebviews reports whether the provider refuses OAuth inside in-app
+// browsers (webviews): Google answers 403 disallowed_useragent there, for
+// the google kind and for an OpenID Connect instance whose issuer is
+// Google's. The sign-in page then sends the person to the system browser
+// for it instead of offering a link that fails.
+func (p *Provider) RefusesWebviews() bool {
+	if p.spec.name == "google" {
+		return true
+	}
+	u, err := url.Parse(p.opts.Endpoints.Issuer)
+	return err == nil && u.Hostname() == "accounts.google.com"
 }

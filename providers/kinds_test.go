@@ -154,3 +154,31 @@ func TestPickAuth(t *testing.T) {
 		}
 	}
 }
+
+// TestRefusesWebviews: Google refuses OAuth in webviews, whether configured
+// as its own kind or as an OpenID Connect instance of Google's issuer; the
+// other kinds and issuers do not.
+func TestRefusesWebviews(t *testing.T) {
+	for _, tc := range []struct {
+		name, kind, issuer string
+		want               bool
+	}{
+		{"google", "google", "", true},
+		{"google-work", "google", "", true},
+		{"corp-google", "oidc", "https://accounts.google.com", true},
+		{"corp", "oidc", "https://sso.example.com/realms/main", false},
+		{"kakao", "kakao", "", false},
+		{"naver", "naver", "", false},
+		{"github", "github", "", false},
+	} {
+		p, err := New(Options{Name: tc.name, Kind: tc.kind, ClientID: "id", ClientSecret: "secret",
+			RedirectURL: "https://gate.example.com/oauth2/callback/" + tc.name,
+			Endpoints:   Endpoints{Issuer: tc.issuer}})
+		if err != nil {
+			t.Fatalf("%s: New: %v", tc.name, err)
+		}
+		if got := p.RefusesWebviews(); got != tc.want {
+			t.Errorf("%s (kind %s, issuer %q): RefusesWebviews = %t, want %t", tc.name, tc.kind, tc.issuer, got, tc.want)
+		}
+	}
+}

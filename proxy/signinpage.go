@@ -61,6 +61,13 @@ type inAppView struct {
 // button (colours, symbol and label).
 var brandStyles = map[string]bool{"google": true, "naver": true, "kakao": true}
 
+// webviewRefuser is a provider that refuses OAuth inside in-app browsers
+// (Google, as its own kind or as an OpenID Connect issuer): providers
+// knows which.
+type webviewRefuser interface {
+	RefusesWebviews() bool
+}
+
 // signInPage builds the sign-in page for rd (already validated).
 func (s *Server) signInPage(r *http.Request, rd string) signInPage {
 	l := langFor(r)
@@ -93,7 +100,7 @@ func (s *Server) signInPage(r *http.Request, rd string) signInPage {
 		}
 		start := "/oauth2/start/" + url.PathEscape(p.Name()) + "?" + url.Values{"rd": {rd}}.Encode()
 		b.Href = template.URL(start)
-		if page.InApp != nil && kind == "google" {
+		if w, ok := p.(webviewRefuser); ok && page.InApp != nil && w.RefusesWebviews() {
 			// Google answers 403 disallowed_useragent in webviews: its
 			// button leaves the webview first, or is not a link at all.
 			b.Href = template.URL(app.reopenLink(s.publicURL("", nil) + start))
