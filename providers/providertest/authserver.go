@@ -60,9 +60,9 @@ type AuthServer struct {
 	o        AuthServerOptions
 	base     string // the issuer: BaseURL without a trailing slash
 	basePath string // BaseURL's path, "" at the root
-	now  func() time.Time
-	ttl  time.Duration
-	srv  *httptest.Server
+	now      func() time.Time
+	ttl      time.Duration
+	srv      *httptest.Server
 
 	mu       sync.Mutex
 	keys     []*authKey // published; the last one signs
