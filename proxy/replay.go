@@ -90,14 +90,14 @@ func (s *Server) park(w http.ResponseWriter, r *http.Request, fwd forwardedInfo)
 		return true, errorf(http.StatusRequestEntityTooLarge, errFormTooLarge,
 			errors.New("chunked form over login.replay_max_bytes not kept across the login"))
 	}
-	client := readForwarded(r, s.opts.TrustedProxies).ClientIP
+	client := fwd.ClientIP
 	rp := &session.Replay{URL: orig, ContentType: r.Header.Get("Content-Type"), Body: body}
 	if err := s.sessions.ParkReplay(r.Context(), s.cookies.Bind(w, r), client, rp); err != nil {
 		return true, loginError(err)
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	// 303: the browser follows with a GET, never re-posting the form.
-	http.Redirect(w, r, s.signInURL(orig), http.StatusSeeOther)
+	redirectTo(w, s.signInURL(orig), http.StatusSeeOther)
 	s.metrics.replays.WithLabelValues("parked").Inc()
 	return true, nil
 }
