@@ -197,7 +197,7 @@ func BenchmarkServeHTTP(b *testing.B) {
 	up := &url.URL{Scheme: "http", Host: "127.0.0.1:9"}
 	bare := &httputil.ReverseProxy{
 		Transport:  benchTransport{bare: true},
-		BufferPool: copyBuffers,
+		BufferPool: &bufferPool{},
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(up)
 			pr.SetXForwarded()

@@ -27,7 +27,14 @@ import (
 // on host. It does not allocate for ASCII paths without spaces or
 // trailing dots in a segment, which is nearly every request.
 func (pol *policy) ambiguous(host, p string, rt *route) bool {
-	if !needsReadings(p) {
+	i := readingsFrom(p)
+	if i < 0 {
+		return false
+	}
+	// Readings change nothing before the segment holding byte i, so a
+	// policy whose every route prefix ends by then matches them all alike:
+	// with only "/" and "/app/", "/app/보고서" needs no reading at all.
+	if pol.maxPrefix <= strings.LastIndexByte(p[:i], '/') {
 		return false
 	}
 	// Most non-ASCII paths (Hangul typed by a browser is NFC, and NFKC
@@ -67,21 +74,24 @@ func needsTrim(p string) bool {
 	return false
 }
 
-// needsReadings is the cheap test: only non-ASCII bytes, control bytes
+// readingsFrom is the cheap test: only non-ASCII bytes, control bytes
 // (cleanPath refuses them already), spaces and dots at a segment's end or
-// spaces at its start can change under the readings.
-func needsReadings(p string) bool {
+// spaces at its start can change under the readings. It returns the index
+// of the first such byte, or -1. A reading can change only the segment
+// holding it and those after: NFC composes a combining mark with the
+// character before it, never across the '/'.
+func readingsFrom(p string) int {
 	for i := 0; i < len(p); i++ {
 		switch c := p[i]; {
 		case c >= utf8.RuneSelf || c < 0x20 || c == 0x7f:
-			return true
+			return i
 		case c == ' ' || c == '.':
 			if i+1 == len(p) || p[i+1] == '/' || p[i+1] == ';' || (c == ' ' && i > 0 && p[i-1] == '/') {
-				return true
+				return i
 			}
 		}
 	}
-	return false
+	return -1
 }
 
 // pathReadings lists how upstreams may read p: NFC, NFKC, each segment

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -11,6 +12,7 @@ func normTestPolicy(t testing.TB) *policy {
 		{Name: "site", Path: "/", URL: u, Public: true},
 		{Name: "private", Path: "/private", URL: u},
 		{Name: "hangul", Path: "/비공개", URL: u},
+		{Name: "docs", Path: "/docs/private/", URL: u},
 	}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -29,6 +31,9 @@ func TestPathAmbiguous(t *testing.T) {
 		{"/ private", true}, {"/private\u200b", true}, {"/private\u3000", true},
 		{"/\u1107\u1175\u1100\u1169\u11bc\u1100\u1162", true}, // NFD 비공개
 		{"/files/report.", false}, {"/ｆiles", false},
+		// Past the end of every prefix, readings cannot route elsewhere.
+		{"/docs/ｐrivate", true}, {"/docs/private​/x", true}, {"/docs/private/ｘ", false},
+		{"/docs/private/x/ｐrivate ", false},
 	} {
 		rt := p.match("", tc.path)
 		if got := p.ambiguous("", tc.path, rt); got != tc.want {
@@ -48,8 +53,9 @@ func TestPathAmbiguousDoesNotAllocate(t *testing.T) {
 }
 
 // FuzzPathAmbiguous: a path ambiguous() lets through routes the same way
-// under every reading; needsReadings never skips a path that a reading
-// changes.
+// under every reading; readingsFrom never skips a path that a reading
+// changes, and no reading changes what comes before the segment it points
+// at (ambiguous skips policies whose prefixes all end there).
 func FuzzPathAmbiguous(f *testing.F) {
 	for _, s := range []string{"/private", "/ｐrivate", "/private ", "/비공개", "/a.b/c. ", "/x\u200b"} {
 		f.Add(s)
@@ -61,9 +67,16 @@ func FuzzPathAmbiguous(f *testing.F) {
 		}
 		rt := p.match("", s)
 		amb := p.ambiguous("", s, rt)
+		from := readingsFrom(s)
 		for _, alt := range pathReadings(s) {
-			if !needsReadings(s) && alt != s {
-				t.Fatalf("needsReadings(%q) = false, but a reading is %q", s, alt)
+			if from < 0 && alt != s {
+				t.Fatalf("readingsFrom(%q) = -1, but a reading is %q", s, alt)
+			}
+			if from >= 0 {
+				stable := s[:strings.LastIndexByte(s[:from], '/')+1]
+				if !strings.HasPrefix(alt, stable) {
+					t.Fatalf("reading %q of %q changes %q, before byte %d", alt, s, stable, from)
+				}
 			}
 			if !amb && p.match("", alt) != rt {
 				t.Fatalf("%q not ambiguous, but its reading %q routes elsewhere", s, alt)

@@ -173,6 +173,9 @@ func verifiedEmail(p principal) (string, bool) {
 // uses it to decide, for the reverse proxy and /oauth2/auth alike.
 type policy struct {
 	routes []*route // longest path first; with a host before without
+	// maxPrefix is the longest route path without its trailing '/', the
+	// most of a path pathHasPrefix reads (ambiguous uses it).
+	maxPrefix int
 }
 
 func newPolicy(routes []Route, verifier *bearer.Verifier) (*policy, error) {
@@ -239,6 +242,7 @@ func newPolicy(routes []Route, verifier *bearer.Verifier) (*policy, error) {
 			return nil, fmt.Errorf("route %q: allow.scopes and allow.clients need bearer issuers", r.Name)
 		}
 		p.routes = append(p.routes, rt)
+		p.maxPrefix = max(p.maxPrefix, len(strings.TrimRight(r.Path, "/")))
 	}
 	slices.SortStableFunc(p.routes, func(a, b *route) int {
 		if d := len(b.Path) - len(a.Path); d != 0 {

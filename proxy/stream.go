@@ -2,9 +2,9 @@ package proxy
 
 import (
 	"bufio"
-	"mime"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/socialgate/socialgate/session"
@@ -81,10 +81,18 @@ func isStream(resp *http.Response) bool {
 	if resp.StatusCode == http.StatusSwitchingProtocols {
 		return false // handed over by Hijack instead
 	}
-	if ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); ct == "text/event-stream" {
+	if isEventStream(resp.Header.Get("Content-Type")) {
 		return true
 	}
 	return resp.ContentLength == -1
+}
+
+// isEventStream reports whether a Content-Type names text/event-stream,
+// parameters aside. Only the media type matters here, so not
+// mime.ParseMediaType, which allocates a map for every proxied response.
+func isEventStream(ct string) bool {
+	mt, _, _ := strings.Cut(ct, ";")
+	return strings.EqualFold(strings.TrimSpace(mt), "text/event-stream")
 }
 
 // Hijack hands an upgraded connection over to ReverseProxy: without the

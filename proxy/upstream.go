@@ -44,6 +44,8 @@ func newUpstreams(s *Server, transport http.RoundTripper) *upstreams {
 		transport = t
 	}
 	u := &upstreams{s: s, proxies: map[*route]*httputil.ReverseProxy{}}
+	// One pool for all routes: the buffers are all the same size.
+	buffers := &bufferPool{}
 	for _, rt := range s.policy.routes {
 		if rt.URL == nil {
 			continue // forward-auth only
@@ -52,7 +54,7 @@ func newUpstreams(s *Server, transport http.RoundTripper) *upstreams {
 		u.proxies[rt] = &httputil.ReverseProxy{
 			Rewrite:    u.rewrite,
 			Transport:  transport,
-			BufferPool: copyBuffers,
+			BufferPool: buffers,
 			ErrorLog:   slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 			ModifyResponse: func(resp *http.Response) error {
 				um.observe(resp.StatusCode)
@@ -85,29 +87,29 @@ func newUpstreams(s *Server, transport http.RoundTripper) *upstreams {
 	return u
 }
 
-// copyBuffers recycles the buffers ReverseProxy copies response bodies
-// through. Without them every request allocates (and the GC clears) 32 KiB,
+// bufferPool recycles the buffers ReverseProxy copies response bodies
+// through. Without it every request allocates (and the GC clears) 32 KiB,
 // which is most of what a proxied request allocates.
-var copyBuffers = &bufferPool{}
-
 type bufferPool struct{ p sync.Pool }
 
 // copyBufferSize is ReverseProxy's own default.
 const copyBufferSize = 32 << 10
 
 func (b *bufferPool) Get() []byte {
-	if v, ok := b.p.Get().(*[]byte); ok {
-		return *v
+	if a, ok := b.p.Get().(*[copyBufferSize]byte); ok {
+		return a[:]
 	}
 	return make([]byte, copyBufferSize)
 }
 
+// Put keeps the buffer as a pointer to its array: converting the slice
+// back to that pointer costs nothing, where pooling a *[]byte would
+// allocate the slice header on every request.
 func (b *bufferPool) Put(buf []byte) {
 	if cap(buf) != copyBufferSize {
 		return
 	}
-	buf = buf[:copyBufferSize]
-	b.p.Put(&buf)
+	b.p.Put((*[copyBufferSize]byte)(buf[:copyBufferSize]))
 }
 
 // serve asks Server.decide about a request for an upstream and proxies it
