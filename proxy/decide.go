@@ -1,6 +1,8 @@
 package proxy
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/socialgate/socialgate/bearer"
@@ -115,4 +117,37 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request, t target) decisi
 	s.metrics.decisions.allowed.Inc()
 	d.outcome = outcomeAllowed
 	return d
+}
+
+// refusal is the answer to a decision that does not permit the request,
+// the same for the reverse proxy and forward-auth: they differ only in
+// what no route means (noRoute: 404 and 403) and in how each asks a
+// browser to sign in, which is theirs to do when signIn is true.
+func (d decision) refusal(w http.ResponseWriter, noRoute error) (signIn bool, err error) {
+	switch d.outcome {
+	case outcomeNoRoute:
+		return false, noRoute
+	case outcomeBadPath:
+		return false, errorf(http.StatusBadRequest, errBadPath, errPathAmbiguous)
+	case outcomeUnavailable:
+		if d.err != nil {
+			return false, d.err
+		}
+	case outcomeUnauthenticated, outcomeForbidden:
+		switch {
+		case d.err != nil: // a bearer token refused, with its challenge
+			return false, d.err
+		case d.outcome == outcomeForbidden:
+			return false, errorf(http.StatusForbidden, errForbidden,
+				errors.New("user "+d.who.sess.User()+" not allowed on route "+d.route.Name))
+		}
+		if d.route.bearer != nil {
+			// RFC 6750 3: no credentials at all, so no error code.
+			w.Header().Set("WWW-Authenticate", "Bearer")
+		}
+		return true, nil
+	}
+	// An outcome without its cause, or one this switch does not know:
+	// fail closed.
+	return false, errorf(http.StatusForbidden, errForbidden, fmt.Errorf("refused: decision outcome %d", d.outcome))
 }

@@ -58,28 +58,13 @@ func (s *Server) forwardAuth(w http.ResponseWriter, r *http.Request) error {
 		return errorf(http.StatusBadRequest, errBadPath, err)
 	}
 	d := s.decide(w, r, target{host: fwd.Host, path: p})
-	switch d.outcome {
-	case outcomeBadPath:
-		return errorf(http.StatusBadRequest, errBadPath, errPathAmbiguous)
-	case outcomeNoRoute:
-		return errorf(http.StatusForbidden, errNoRoute, errors.New("no upstream matches host "+fwd.Host))
-	case outcomeUnavailable:
-		return d.err
-	case outcomeUnauthenticated, outcomeForbidden:
-		if d.err != nil { // a bearer token refused, with its challenge
-			return d.err
-		}
-		if d.outcome == outcomeForbidden {
-			return errorf(http.StatusForbidden, errForbidden,
-				errors.New("user "+d.who.sess.User()+" not allowed on route "+d.route.Name))
-		}
-		if d.route.bearer != nil {
-			w.Header().Set("WWW-Authenticate", "Bearer")
-		}
-		return s.forwardAuthSignIn(w, r, fwd)
-	}
 	if !d.outcome.permits() {
-		return errorf(http.StatusForbidden, errForbidden, nil)
+		signIn, err := d.refusal(w, errorf(http.StatusForbidden, errNoRoute,
+			errors.New("no upstream matches host "+fwd.Host)))
+		if signIn {
+			return s.forwardAuthSignIn(w, r, fwd)
+		}
+		return err
 	}
 	switch {
 	case d.who.sess != nil:

@@ -266,7 +266,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Body != nil && r.Body != http.NoBody {
 		r.Body = &clientBody{ReadCloser: r.Body}
 	}
-	s.upstream.serve(w, r, cleaned)
+	if err := s.upstream.serve(w, r, cleaned); err != nil {
+		s.writeError(w, r, err)
+	}
 }
 
 // clientBody marks the errors of reading the client's request body, so

@@ -113,47 +113,25 @@ func (b *bufferPool) Put(buf []byte) {
 }
 
 // serve asks Server.decide about a request for an upstream and proxies it
-// when the decision permits.
-func (u *upstreams) serve(w http.ResponseWriter, r *http.Request, cleaned string) {
+// when the decision permits. A refusal is returned for the error adapter.
+func (u *upstreams) serve(w http.ResponseWriter, r *http.Request, cleaned string) error {
 	s := u.s
 	fwd := readForwarded(r, s.opts.TrustedProxies)
 	if fwd.BadHost {
-		s.writeError(w, r, errorf(http.StatusBadRequest, errBadHost, errors.New("invalid Host")))
-		return
+		return errorf(http.StatusBadRequest, errBadHost, errors.New("invalid Host"))
 	}
 	d := s.decide(w, r, target{host: fwd.Host, path: cleaned})
-	switch d.outcome {
-	case outcomeNoRoute:
-		s.writeError(w, r, errorf(http.StatusNotFound, errNotFound, nil))
-		return
-	case outcomeBadPath:
-		s.writeError(w, r, errorf(http.StatusBadRequest, errBadPath, errPathAmbiguous))
-		return
-	case outcomeUnavailable:
-		s.writeError(w, r, d.err)
-		return
-	case outcomeUnauthenticated, outcomeForbidden:
-		if d.err != nil { // a bearer token refused, with its challenge
-			s.writeError(w, r, d.err)
-			return
+	if !d.outcome.permits() {
+		signIn, err := d.refusal(w, errorf(http.StatusNotFound, errNotFound, nil))
+		if signIn {
+			return s.unauthenticated(w, r, fwd)
 		}
-		if d.outcome == outcomeForbidden {
-			s.writeError(w, r, errorf(http.StatusForbidden, errForbidden,
-				errors.New("user "+d.who.sess.User()+" not allowed on route "+d.route.Name)))
-			return
-		}
-		if d.route.bearer != nil {
-			// RFC 6750 3: no credentials at all, so no error code.
-			w.Header().Set("WWW-Authenticate", "Bearer")
-		}
-		s.unauthenticated(w, r, fwd)
-		return
+		return err
 	}
 	proxy := u.proxies[d.route]
-	if !d.outcome.permits() || proxy == nil {
-		// A route without url answers forward-auth only.
-		s.writeError(w, r, errorf(http.StatusNotFound, errNotFound, nil))
-		return
+	if proxy == nil {
+		return errorf(http.StatusNotFound, errNotFound,
+			errors.New("route "+d.route.Name+" has no url: it answers forward-auth only"))
 	}
 	rs := stateOf(r.Context())
 	if rs == nil { // called without Server.ServeHTTP: tests, embedding
@@ -164,6 +142,7 @@ func (u *upstreams) serve(w http.ResponseWriter, r *http.Request, cleaned string
 	rs.proxy = proxyState{rt: d.route, sess: d.who.sess, tok: d.who.tok, cleaned: cleaned, fwd: fwd,
 		w: proxyWriter{ResponseWriter: w, s: s, sess: d.who.sess}}
 	proxy.ServeHTTP(&rs.proxy.w, r)
+	return nil
 }
 
 // rewrite builds the upstream request: the cleaned path that was routed on,
@@ -220,19 +199,16 @@ func (u *upstreams) rewrite(pr *httputil.ProxyRequest) {
 
 // unauthenticated sends a browser to the sign-in page with the full original
 // URL, and gives API clients a 401 they can act on.
-func (s *Server) unauthenticated(w http.ResponseWriter, r *http.Request, fwd forwardedInfo) {
+func (s *Server) unauthenticated(w http.ResponseWriter, r *http.Request, fwd forwardedInfo) error {
 	if parked, err := s.park(w, r, fwd); parked {
-		if err != nil {
-			s.writeError(w, r, err)
-		}
-		return
+		return err
 	}
 	if (r.Method == http.MethodGet || r.Method == http.MethodHead) && wantsHTML(r) {
 		w.Header().Set("Cache-Control", "no-store")
-		http.Redirect(w, r, s.signInURL(s.originalURL(fwd)), http.StatusFound)
-		return
+		redirectTo(w, s.signInURL(s.originalURL(fwd)), http.StatusFound)
+		return nil
 	}
-	_ = s.unauthenticatedJSON(w, fwd)
+	return s.unauthenticatedJSON(w, fwd)
 }
 
 // originalURL is the URL the browser asked for, absolute: on the scheme
