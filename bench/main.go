@@ -117,6 +117,13 @@ func runBench(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if c.profileDir != "" {
+		// Each target writes its own file there; a missing directory
+		// would only show as a target that "exited before it was ready".
+		if err := os.MkdirAll(c.profileDir, 0o755); err != nil {
+			return fmt.Errorf("-cpuprofile: %w", err)
+		}
+	}
 	env, err := startEnv(ctx, c)
 	if err != nil {
 		return err
