@@ -65,9 +65,9 @@ func ValidID(id string) bool {
 	return true
 }
 
-// KindOf resolves an instance's kind: kind itself when set, else the id
+// kindOf resolves an instance's kind: kind itself when set, else the id
 // when the id names a kind.
-func KindOf(id, kind string) (string, error) {
+func kindOf(id, kind string) (string, error) {
 	if kind == "" {
 		kind = id
 	}

@@ -32,9 +32,9 @@ func TestKinds(t *testing.T) {
 	for _, tc := range []struct{ id, kind, want string }{
 		{"google", "", "google"}, {"work", "google", "google"}, {"corp", "oidc", "oidc"}, {"corp", "", ""}, {"x", "nope", ""},
 	} {
-		got, err := KindOf(tc.id, tc.kind)
+		got, err := kindOf(tc.id, tc.kind)
 		if got != tc.want || (err != nil) != (tc.want == "") {
-			t.Errorf("KindOf(%q, %q) = %q, %v; want %q", tc.id, tc.kind, got, err, tc.want)
+			t.Errorf("kindOf(%q, %q) = %q, %v; want %q", tc.id, tc.kind, got, err, tc.want)
 		}
 	}
 }

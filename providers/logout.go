@@ -57,14 +57,14 @@ type LogoutRequest struct {
 	State string
 }
 
-// SupportsLogout reports whether the provider's kind has RP-initiated
+// supportsLogout reports whether the provider's kind has RP-initiated
 // logout at all. An OpenID Connect issuer may still turn out to advertise
 // no end_session_endpoint, which LogoutURL reports.
-func (p *Provider) SupportsLogout() bool { return p.oidc || p.spec.name == "kakao" }
+func (p *Provider) supportsLogout() bool { return p.oidc || p.spec.name == "kakao" }
 
 // LogoutEnabled reports whether sign-out should continue at the provider:
 // Options.Logout on a kind that has logout.
-func (p *Provider) LogoutEnabled() bool { return p.opts.Logout && p.SupportsLogout() }
+func (p *Provider) LogoutEnabled() bool { return p.opts.Logout && p.supportsLogout() }
 
 // WantsIDTokenHint reports whether sessions should keep the id_token for
 // LogoutURL's id_token_hint: OpenID Connect logout only (Kakao's account
@@ -77,7 +77,7 @@ func (p *Provider) WantsIDTokenHint() bool { return p.LogoutEnabled() && p.spec.
 // id_token_hint, state). It may run discovery first. ErrNoLogout when the
 // provider has no such endpoint.
 func (p *Provider) LogoutURL(ctx context.Context, r LogoutRequest) (string, error) {
-	if !p.SupportsLogout() {
+	if !p.supportsLogout() {
 		return "", ErrNoLogout
 	}
 	res, err := p.resolve(ctx)

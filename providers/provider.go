@@ -112,7 +112,7 @@ type Provider struct {
 
 // New validates o and returns a Provider. It makes no network call.
 func New(o Options) (*Provider, error) {
-	kind, err := KindOf(o.Name, o.Kind)
+	kind, err := kindOf(o.Name, o.Kind)
 	if err != nil {
 		return nil, fmt.Errorf("providers: %s: unknown provider: %w", o.Name, err)
 	}
@@ -196,10 +196,10 @@ func (p *Provider) Kind() string { return p.spec.name }
 // the kind's ("Google", "Naver", "Kakao").
 func (p *Provider) DisplayName() string { return p.display }
 
-// SupportsPKCE reports whether AuthURL sends a PKCE S256 challenge.
+// supportsPKCE reports whether AuthURL sends a PKCE S256 challenge.
 // For generic OpenID Connect it may: PKCE is used when the issuer
 // advertises S256.
-func (p *Provider) SupportsPKCE() bool { return p.spec.pkce || p.spec.generic }
+func (p *Provider) supportsPKCE() bool { return p.spec.pkce || p.spec.generic }
 
 // IsOIDC reports whether Exchange verifies an id_token (and AuthURL sends a
 // nonce).
@@ -213,7 +213,7 @@ func (p *Provider) NewAuthRequest() AuthRequest {
 	if p.oidc {
 		a.Nonce = randomString()
 	}
-	if p.SupportsPKCE() {
+	if p.supportsPKCE() {
 		a.Verifier = oauth2.GenerateVerifier()
 	}
 	return a

@@ -77,8 +77,8 @@ func TestProviderTraits(t *testing.T) {
 		if got := p.DisplayName(); got != tt.display {
 			t.Errorf("%s: got DisplayName %q, want %q", name, got, tt.display)
 		}
-		if got := p.SupportsPKCE(); got != tt.pkce {
-			t.Errorf("%s: got SupportsPKCE %v, want %v", name, got, tt.pkce)
+		if got := p.supportsPKCE(); got != tt.pkce {
+			t.Errorf("%s: got supportsPKCE %v, want %v", name, got, tt.pkce)
 		}
 		if got := p.IsOIDC(); got != tt.oidc {
 			t.Errorf("%s: got IsOIDC %v, want %v", name, got, tt.oidc)

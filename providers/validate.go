@@ -25,7 +25,7 @@ func (e FieldError) Error() string { return e.Field + ": " + e.Msg }
 // OpenID Connect kind must name "openid" (New adds it), and logout is
 // refused for kinds that have none (New ignores it).
 func Validate(o Options) []FieldError {
-	kind, err := KindOf(o.Name, o.Kind)
+	kind, err := kindOf(o.Name, o.Kind)
 	if err != nil {
 		return []FieldError{{Field: "kind", Msg: err.Error()}}
 	}

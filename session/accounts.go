@@ -42,8 +42,8 @@ type Account struct {
 	Created    time.Time
 }
 
-// Has reports whether identity is linked to a.
-func (a *Account) Has(identity string) bool { return slices.Contains(a.Identities, identity) }
+// has reports whether identity is linked to a.
+func (a *Account) has(identity string) bool { return slices.Contains(a.Identities, identity) }
 
 // AccountsOptions turns accounts on.
 type AccountsOptions struct {
@@ -187,7 +187,7 @@ func (m *Manager) accountOf(ctx context.Context, identity string) (*Account, err
 	if err != nil {
 		return nil, accountsErr(err)
 	}
-	if !acc.Has(identity) {
+	if !acc.has(identity) {
 		// A link claimed by a create or link that did not finish: finish it.
 		if err := m.accounts.link(ctx, id, identity, m.now()); err != nil {
 			return nil, accountsErr(err)
@@ -195,14 +195,6 @@ func (m *Manager) accountOf(ctx context.Context, identity string) (*Account, err
 		acc.Identities = append(acc.Identities, identity)
 	}
 	return acc, nil
-}
-
-// AccountOf returns the gateway user owning identity, or nil when none.
-func (m *Manager) AccountOf(ctx context.Context, identity string) (*Account, error) {
-	if m.accounts == nil {
-		return nil, ErrAccountsOff
-	}
-	return m.accountOf(ctx, identity)
 }
 
 // Account returns the gateway user id, or ErrNoAccount.

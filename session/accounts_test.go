@@ -93,7 +93,7 @@ func TestAccountsLinkUnlink(t *testing.T) {
 			t.Fatalf("unlink: %+v %v", a, err)
 		}
 		// Now free: B may link it.
-		if b, err = m.LinkIdentity(ctx, b.ID, "kakao:9"); err != nil || !b.Has("kakao:9") {
+		if b, err = m.LinkIdentity(ctx, b.ID, "kakao:9"); err != nil || !b.has("kakao:9") {
 			t.Errorf("link the freed identity to B: %+v %v", b, err)
 		}
 		// The provider says B's naver is gone, then kakao too: B is deleted.

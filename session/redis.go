@@ -99,9 +99,6 @@ func NewRedis(o RedisOptions) (*Redis, error) {
 	return r, nil
 }
 
-// Client returns the underlying client (health checks, tests).
-func (r *Redis) Client() redis.UniversalClient { return r.c }
-
 func (r *Redis) sessionKey(id string) string  { return r.prefix + "s:" + id }
 func (r *Redis) userKey(user string) string   { return r.prefix + "u:" + user }
 func (r *Redis) sidIndexKey(sk string) string { return r.prefix + "sid:" + sk }
