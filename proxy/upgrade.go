@@ -104,9 +104,13 @@ type upgradedConn struct {
 	writeTimeout time.Duration
 	stopWatch    func()
 
-	ending    atomic.Bool
-	wmu       sync.Mutex
-	frames    frameCursor
+	ending atomic.Bool
+	wmu    sync.Mutex
+	frames frameCursor
+	// boundary is set by end, under wmu, when the app is in the middle of
+	// a frame; the Write that finishes that frame closes it (and clears
+	// it), so end sends its close frame at once instead of polling.
+	boundary  chan struct{}
 	closeOnce sync.Once
 }
 
@@ -125,6 +129,10 @@ func (c *upgradedConn) Write(p []byte) (int, error) {
 	}
 	n, err := c.Conn.Write(p)
 	c.frames.advance(p[:n])
+	if c.boundary != nil && c.frames.atBoundary() {
+		close(c.boundary)
+		c.boundary = nil
+	}
 	return n, err
 }
 
@@ -173,22 +181,31 @@ func (c *upgradedConn) end(code uint16, reason, metric string) {
 		return
 	}
 	c.u.m.upgradesEnded.WithLabelValues(metric).Inc()
-	deadline := time.Now().Add(closeGrace)
 	// Unblocks a write stuck on a client that does not read.
-	_ = c.Conn.SetWriteDeadline(deadline)
-	for {
-		c.wmu.Lock()
-		if c.frames.atBoundary() {
-			_, _ = c.Conn.Write(closeFrame(code, reason))
-			c.wmu.Unlock()
-			break
-		}
+	_ = c.Conn.SetWriteDeadline(time.Now().Add(closeGrace))
+	c.wmu.Lock()
+	if !c.frames.atBoundary() {
+		// The app's copy holds wmu only within one Write, so the rest of
+		// the frame comes in a later Write, which signals when it is done.
+		wait := make(chan struct{})
+		c.boundary = wait
 		c.wmu.Unlock()
-		if time.Now().After(deadline) {
-			break
+		t := time.NewTimer(closeGrace)
+		select {
+		case <-wait:
+		case <-t.C:
 		}
-		time.Sleep(10 * time.Millisecond)
+		t.Stop()
+		c.wmu.Lock()
+		c.boundary = nil
 	}
+	// Still mid-frame after closeGrace: the app stalled, or the client
+	// stopped reading and the deadline failed the write. A close frame now
+	// would land inside the frame, so the connection just closes.
+	if c.frames.atBoundary() {
+		_, _ = c.Conn.Write(closeFrame(code, reason))
+	}
+	c.wmu.Unlock()
 	_ = c.Close()
 }
 

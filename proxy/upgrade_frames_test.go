@@ -3,7 +3,13 @@ package proxy
 import (
 	"bytes"
 	"encoding/binary"
+	"io"
+	"net"
 	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // wsFrame builds a frame header (server side: unmasked unless mask) and
@@ -105,4 +111,77 @@ func FuzzFrameCursor(f *testing.F) {
 			t.Fatalf("stopped at %d, not at a boundary", n)
 		}
 	})
+}
+
+// TestEndWaitsForFrameBoundary: end sends its close frame between two of
+// the app's frames. Mid-frame it waits for the Write that finishes the
+// frame and sends the close frame right then; if the frame never
+// finishes, it closes after closeGrace without one. The bubble's fake
+// clock makes "right then" exact: a missed signal (or a poll) would wake
+// end later than the Write that finished the frame.
+func TestEndWaitsForFrameBoundary(t *testing.T) {
+	frame := wsFrame(300, false)
+	closing := closeFrame(closePolicyViolation, "session ended")
+	tests := []struct {
+		name      string
+		before    []byte // written before end starts
+		after     []byte // written while end waits
+		want      []byte // what the client reads
+		wantAfter time.Duration
+	}{
+		{"at a boundary", frame, nil, append(bytes.Clone(frame), closing...), 0},
+		{"frame finished while ending", frame[:7], frame[7:], append(bytes.Clone(frame), closing...), 0},
+		{"frame never finished", frame[:7], nil, frame[:7], closeGrace},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				got, took := endMidStream(t, tc.before, tc.after)
+				if took != tc.wantAfter {
+					t.Errorf("end took %v, want %v", took, tc.wantAfter)
+				}
+				if !bytes.Equal(got, tc.want) {
+					t.Errorf("client read % x\nwant % x", got, tc.want)
+				}
+			})
+		})
+	}
+}
+
+// endMidStream writes before to an upgraded net.Pipe, ends the connection,
+// writes after once end is waiting, and returns what the client read and
+// how long end took. It runs in a synctest bubble.
+func endMidStream(t *testing.T, before, after []byte) ([]byte, time.Duration) {
+	server, client := net.Pipe()
+	defer client.Close()
+	got := make(chan []byte)
+	go func() {
+		b, _ := io.ReadAll(client)
+		got <- b
+	}()
+	u := newUpgrades(&metrics{
+		upgraded:      prometheus.NewGauge(prometheus.GaugeOpts{Name: "upgraded"}),
+		upgradesEnded: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ended"}, []string{"reason"}),
+	})
+	c := u.add(server, nil, 0, nil)
+	if _, err := c.Write(before); err != nil {
+		t.Fatalf("write before end: %v", err)
+	}
+	start := time.Now()
+	ended := make(chan time.Duration)
+	go func() {
+		c.end(closePolicyViolation, "session ended", "session_ended")
+		ended <- time.Since(start)
+	}()
+	synctest.Wait() // end waits for the frame, or is done
+	if after != nil {
+		if n, err := c.Write(after); err != nil || n != len(after) {
+			t.Fatalf("write while ending: %d, %v", n, err)
+		}
+	}
+	took := <-ended
+	if n := len(u.conns); n != 0 {
+		t.Errorf("%d connections still registered after end", n)
+	}
+	return <-got, took
 }
