@@ -296,6 +296,9 @@ func TestBearerIssuerDownIs503(t *testing.T) {
 	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("WWW-Authenticate") != "" {
 		t.Errorf("keys unavailable: %d %q %s, want 503 without a challenge", resp.StatusCode, resp.Header.Get("WWW-Authenticate"), body)
 	}
+	if got := resp.Header.Get("Retry-After"); got != "5" {
+		t.Errorf("keys unavailable: Retry-After %q, want 5 (the verifier's retry interval)", got)
+	}
 }
 
 func TestBearerForwardAuth(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 )
 
 // handlerFunc is an HTTP handler that may fail. The adapter (Server.handle)
@@ -42,6 +43,39 @@ func (e *httpError) Unwrap() error { return e.err }
 
 func errorf(status int, msg errKey, cause error) *httpError {
 	return &httpError{status: status, msg: msg, err: cause}
+}
+
+// How long to wait before trying again, sent as Retry-After (RFC 9110
+// 10.2.3) on the answers that mean "not now" rather than "no". When the
+// gateway will recover is not known, so these are modest guesses that keep
+// scripts from hammering it, not promises.
+const (
+	// retryLogins: the pending-login budget (503) or a client's share of
+	// it (429) frees as logins finish or their states expire
+	// (session.LoginStateTTL, 10 minutes), at a time nobody can predict; a
+	// minute spaces retries without making a person wait out the TTL.
+	retryLogins = time.Minute
+	// retryOutage: a store or an issuer's keys that do not answer is
+	// usually a restart or a failover, over in seconds; the bearer
+	// verifier itself tries an issuer's keys again every 5 s
+	// (bearer.Options.RetryAfter's default).
+	retryOutage = 5 * time.Second
+)
+
+// retryAfter is he's Retry-After, zero for none. It follows the message
+// key, so every 429 and 503 of one kind gets it however it was built
+// (errorf, storeError or a literal), in one place.
+func retryAfter(he *httpError) time.Duration {
+	if he.status != http.StatusTooManyRequests && he.status != http.StatusServiceUnavailable {
+		return 0
+	}
+	switch he.msg {
+	case errTooManyLogins, errLoginsFull:
+		return retryLogins
+	case errStoreUnavailable, errBearerUnavailable:
+		return retryOutage
+	}
+	return 0
 }
 
 // requestIDs hands out unique request IDs cheaply: a random per-process
@@ -123,6 +157,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	)
 	if he.challenge != "" {
 		w.Header().Set("WWW-Authenticate", `Bearer error="`+he.challenge+`"`)
+	}
+	if d := retryAfter(he); d > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(d/time.Second)))
 	}
 	if wantsHTML(r) && !he.machine {
 		s.renderError(w, r, he)
