@@ -31,13 +31,24 @@ image:
 TEST_PROGRAMS = redis-server:redis-server redis-sentinel:redis-sentinel redis-cli:redis-tools \
 	chromium:chromium nginx:nginx-light caddy:caddy
 
-# deps installs the packages whose program is missing, with one apt-get
-# update and one apt-get install; nothing when all are there. The tests start
-# their own processes on loopback ports.
+# The fonts Chromium's screenshots need, as language:Debian package; the
+# pages show Hangul, which renders as empty boxes without a Korean font. A
+# font is no program to find on PATH: its package is needed when fontconfig
+# (fc-list, itself installed when missing) knows no font for the language,
+# so any Korean font already there will do.
+FONT_PACKAGES = ko:fonts-nanum
+
+# deps installs the packages whose program or font is missing, with one
+# apt-get update and one apt-get install; nothing when all are there. The
+# tests start their own processes on loopback ports.
 deps:
 	@export PATH="$$PATH:/usr/sbin:/sbin"; need=""; \
 	for p in $(TEST_PROGRAMS); do \
 		command -v "$${p%%:*}" >/dev/null 2>&1 || need="$$need $${p#*:}"; \
+	done; \
+	command -v fc-list >/dev/null 2>&1 || need="$$need fontconfig"; \
+	for f in $(FONT_PACKAGES); do \
+		fc-list ":lang=$${f%%:*}" 2>/dev/null | grep -q . || need="$$need $${f#*:}"; \
 	done; \
 	if [ -n "$$need" ]; then \
 		echo "installing:$$need"; \
