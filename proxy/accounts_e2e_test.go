@@ -243,6 +243,7 @@ func TestOwnSessions(t *testing.T) {
 	stranger := newBrowser(t)
 	rs.login(t, stranger, "google", providertest.DefaultUsers("google")[1].ID, "/app/")
 
+	jsonCSRF := map[*browser]string{} // the csrf field of each browser's last listing
 	list := func(b *browser) []map[string]any {
 		t.Helper()
 		req, _ := http.NewRequest(http.MethodGet, rs.lbURL+"/oauth2/sessions", nil)
@@ -252,10 +253,14 @@ func TestOwnSessions(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer resp.Body.Close()
-		var out struct{ Sessions []map[string]any }
+		var out struct {
+			Sessions []map[string]any
+			CSRF     string
+		}
 		if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&out) != nil {
 			t.Fatalf("sessions JSON: %d", resp.StatusCode)
 		}
+		jsonCSRF[b] = out.CSRF
 		return out.Sessions
 	}
 	ss := list(laptop)
@@ -286,8 +291,13 @@ func TestOwnSessions(t *testing.T) {
 			phoneID = s["id"].(string)
 		}
 	}
+	// The JSON listing carries the token a script needs to end a session,
+	// the same one the page's form carries.
 	csrf := rs.csrf(t, laptop, "/oauth2/sessions")
-	if resp := rs.post(t, laptop, "/oauth2/sessions/end", url.Values{"csrf": {csrf}, "id": {phoneID}}); resp.StatusCode != http.StatusSeeOther {
+	if jsonCSRF[laptop] != csrf {
+		t.Errorf("sessions JSON csrf = %q, want the page's %q", jsonCSRF[laptop], csrf)
+	}
+	if resp := rs.post(t, laptop, "/oauth2/sessions/end", url.Values{"csrf": {jsonCSRF[laptop]}, "id": {phoneID}}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("end the phone's session: %d", resp.StatusCode)
 	}
 	for _, g := range []*gateway{rs.a, rs.b} {

@@ -70,7 +70,13 @@ func (s *Server) sessionsPage(w http.ResponseWriter, r *http.Request) error {
 		if page.Sessions == nil {
 			page.Sessions = []sessionRow{}
 		}
-		writeJSON(w, http.StatusOK, map[string][]sessionRow{"sessions": page.Sessions})
+		// The CSRF token too, so that a script on the gateway's origin can
+		// POST /oauth2/sessions/end without scraping the page. Other origins
+		// cannot read this answer (no CORS), so it tells them nothing.
+		writeJSON(w, http.StatusOK, struct {
+			Sessions []sessionRow `json:"sessions"`
+			CSRF     string       `json:"csrf"`
+		}{page.Sessions, page.CSRF})
 		return nil
 	}
 	return s.pages.render(w, http.StatusOK, "sessions.html", page)
