@@ -110,7 +110,9 @@ type upgradedConn struct {
 	// boundary is set by end, under wmu, when the app is in the middle of
 	// a frame; the Write that finishes that frame closes it (and clears
 	// it), so end sends its close frame at once instead of polling.
-	boundary  chan struct{}
+	boundary chan struct{}
+	// endBy is end's write deadline (Unix nanoseconds); 0 until end sets it.
+	endBy     atomic.Int64
 	closeOnce sync.Once
 }
 
@@ -126,6 +128,13 @@ func (c *upgradedConn) Write(p []byte) (int, error) {
 		p = p[:c.frames.untilBoundary(p)]
 	} else if c.writeTimeout > 0 {
 		_ = c.Conn.SetWriteDeadline(time.Now().Add(c.writeTimeout))
+		// end may have started between the check above and this deadline,
+		// which would replace its shorter one: a client that stopped
+		// reading would then hold end for write_timeout, not closeGrace.
+		// (endBy still 0: end has yet to set its deadline, which then wins.)
+		if by := c.endBy.Load(); c.ending.Load() && by != 0 {
+			_ = c.Conn.SetWriteDeadline(time.Unix(0, by))
+		}
 	}
 	n, err := c.Conn.Write(p)
 	c.frames.advance(p[:n])
@@ -180,9 +189,11 @@ func (c *upgradedConn) end(code uint16, reason, metric string) {
 	if !c.ending.CompareAndSwap(false, true) {
 		return
 	}
+	by := time.Now().Add(closeGrace)
+	c.endBy.Store(by.UnixNano())
 	c.u.m.upgradesEnded.WithLabelValues(metric).Inc()
 	// Unblocks a write stuck on a client that does not read.
-	_ = c.Conn.SetWriteDeadline(time.Now().Add(closeGrace))
+	_ = c.Conn.SetWriteDeadline(by)
 	c.wmu.Lock()
 	if !c.frames.atBoundary() {
 		// The app's copy holds wmu only within one Write, so the rest of
