@@ -32,7 +32,7 @@ func commands() []command {
 		{"serve", "--config FILE", "run the gateway (also: socialgate --config FILE)", (*cli).serve},
 		{"demo", "[--addr 127.0.0.1:4180]", "the whole flow in one process: fake Google/Naver/Kakao, a sample app, no secrets, no Redis", (*cli).demo},
 		{"check-config", "--config FILE [--connect]", "validate a config file; --connect also asks the store and each provider", (*cli).checkConfig},
-		{"sessions", "list|revoke --config FILE (--user PROVIDER:SUBJECT | --all)", "list or end live sessions in the Redis store", (*cli).sessions},
+		{"sessions", "list|revoke --config FILE (--user PROVIDER:SUBJECT | --user sg_… | --all)", "list or end live sessions in the Redis store", (*cli).sessions},
 		{"version", "", "print the version, VCS revision and build time", (*cli).version},
 		{"help", "[COMMAND]", "list the commands, or show one command's flags", (*cli).help},
 	}

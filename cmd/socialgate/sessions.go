@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -33,9 +34,9 @@ func (c *cli) sessions(ctx context.Context, args []string) error {
 	default:
 		return usagef("sessions", "unknown verb %q: want 'list' or 'revoke'", verb)
 	}
-	fs := c.flagSet("sessions "+verb, "--config FILE (--user PROVIDER:SUBJECT | --all)", verbSummary(verb))
+	fs := c.flagSet("sessions "+verb, "--config FILE (--user PROVIDER:SUBJECT | --user sg_… | --all)", verbSummary(verb))
 	path := configFlag(fs)
-	user := fs.String("user", "", "the user, as `PROVIDER:SUBJECT` (kakao:123)")
+	user := fs.String("user", "", "the `USER`: PROVIDER:SUBJECT (kakao:123), or a gateway user sg_… with accounts.enabled (every linked identity)")
 	all := fs.Bool("all", false, "every user")
 	if err := c.parse(fs, args[1:]); err != nil {
 		return err
@@ -46,12 +47,16 @@ func (c *cli) sessions(ctx context.Context, args []string) error {
 	if (*user == "") == !*all {
 		return usagef(fs.Name(), "give --user PROVIDER:SUBJECT or --all")
 	}
-	if *user != "" && !strings.Contains(*user, ":") {
-		return usagef(fs.Name(), "--user %q: want PROVIDER:SUBJECT", *user)
+	account := strings.HasPrefix(*user, session.AccountIDPrefix)
+	if *user != "" && !account && !strings.Contains(*user, ":") {
+		return usagef(fs.Name(), "--user %q: want PROVIDER:SUBJECT or a gateway user sg_…", *user)
 	}
 	cfg, err := config.Load(*path)
 	if err != nil {
 		return err
+	}
+	if account && !cfg.Accounts.Enabled {
+		return usagef(fs.Name(), "--user %s is a gateway user, but accounts.enabled is false in %s", *user, *path)
 	}
 	if cfg.Session.Store != config.StoreRedis {
 		// A memory store lives inside the serve process: a fresh empty one
@@ -65,7 +70,8 @@ func (c *cli) sessions(ctx context.Context, args []string) error {
 	defer store.Close()
 	// Revoking through a Manager also tells every replica's session cache
 	// (session.cache_ttl); this one needs no cache of its own.
-	mgr, err := session.NewManager(session.ManagerOptions{Store: store})
+	mgr, err := session.NewManager(session.ManagerOptions{Store: store,
+		Accounts: session.AccountsOptions{Enabled: cfg.Accounts.Enabled}})
 	if err != nil {
 		return err
 	}
@@ -80,6 +86,8 @@ func (c *cli) sessions(ctx context.Context, args []string) error {
 	defer cancel()
 
 	switch {
+	case account:
+		return accountSessions(ctx, mgr, verb, *user, c.stdout, c.stderr)
 	case verb == "list":
 		return listSessions(ctx, mgr, *user, c.stdout, c.stderr)
 	case *all:
@@ -116,10 +124,44 @@ func (c *cli) sessionsUsage(w io.Writer) {
 	fmt.Fprintln(w, "\nRun 'socialgate sessions list -h' or 'socialgate sessions revoke -h' for the flags.")
 }
 
+// accountSessions lists or revokes the sessions of gateway user id: those
+// of every identity linked to it. An ID that names no user is an error, so
+// that a typo is not mistaken for "no sessions".
+func accountSessions(ctx context.Context, mgr *session.Manager, verb, id string, stdout, stderr io.Writer) error {
+	acc, err := mgr.Account(ctx, id)
+	if errors.Is(err, session.ErrNoAccount) {
+		return fmt.Errorf("%s: no such gateway user", id)
+	}
+	if err != nil {
+		return err
+	}
+	if verb == "revoke" {
+		n := 0
+		for _, ident := range acc.Identities {
+			m, err := mgr.EndUser(ctx, ident)
+			n += m
+			if err != nil {
+				return err
+			}
+		}
+		fmt.Fprintf(stdout, "%s (%s): revoked %s\n", id, strings.Join(acc.Identities, ", "), plural(n, "session"))
+		return nil
+	}
+	list, err := mgr.AccountSessions(ctx, acc)
+	if err != nil {
+		return err
+	}
+	for _, s := range list {
+		printSession(stdout, s)
+	}
+	if len(list) == 0 {
+		fmt.Fprintf(stderr, "%s: no live sessions\n", id)
+	}
+	return nil
+}
+
 // listSessions prints one line per live session of user, or of every user
-// when user is "": the user first, then when it started, when it was last
-// used, a fingerprint, and the browser's address and User-Agent at sign-in
-// (quoted: they came from the client).
+// when user is "" (printSession).
 func listSessions(ctx context.Context, mgr *session.Manager, user string, stdout, stderr io.Writer) error {
 	users := []string{user}
 	if user == "" {
@@ -135,9 +177,7 @@ func listSessions(ctx context.Context, mgr *session.Manager, user string, stdout
 			return err
 		}
 		for _, s := range list {
-			fmt.Fprintf(stdout, "%s started=%s last_seen=%s session=%s ip=%q user_agent=%q\n", s.User(),
-				s.CreatedAt.UTC().Format(time.RFC3339), s.LastSeen.UTC().Format(time.RFC3339), fingerprint(s.ID),
-				s.IP, s.UserAgent)
+			printSession(stdout, s)
 		}
 		n += len(list)
 	}
@@ -149,6 +189,20 @@ func listSessions(ctx context.Context, mgr *session.Manager, user string, stdout
 		fmt.Fprintf(stderr, "%s: no live sessions\n", user)
 	}
 	return nil
+}
+
+// printSession is one line of a listing: the identity first, then when it
+// started, when it was last used, a fingerprint, the gateway user with
+// accounts, and the browser's address and User-Agent at sign-in (quoted:
+// they came from the client).
+func printSession(w io.Writer, s *session.Session) {
+	acc := ""
+	if s.Account != "" {
+		acc = " account=" + s.Account
+	}
+	fmt.Fprintf(w, "%s started=%s last_seen=%s session=%s%s ip=%q user_agent=%q\n", s.User(),
+		s.CreatedAt.UTC().Format(time.RFC3339), s.LastSeen.UTC().Format(time.RFC3339), fingerprint(s.ID),
+		acc, s.IP, s.UserAgent)
 }
 
 // plural is "1 session", "2 sessions".

@@ -27,6 +27,7 @@ type cliConfig struct {
 	publicURL string // zero: http://127.0.0.1:4180
 	kakao     struct{ authURL, tokenURL, userinfoURL string }
 	upstream  string // zero: http://127.0.0.1:8080
+	accounts  bool   // accounts.enabled
 }
 
 // writeConfig writes a socialgate YAML file for c and returns its path.
@@ -65,6 +66,9 @@ upstreams:
     path: "/"
     url: %q
 `, c.publicURL, cliSecret, c.redisAddr, cliPrefix, c.kakao.authURL, c.kakao.tokenURL, c.kakao.userinfoURL, c.upstream)
+	if c.accounts {
+		yaml += "accounts:\n  enabled: true\n"
+	}
 	path := filepath.Join(t.TempDir(), "socialgate.yaml")
 	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
