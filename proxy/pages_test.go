@@ -60,10 +60,12 @@ func TestErrorKeysHaveText(t *testing.T) {
 	}
 }
 
-// TestContrast checks the stylesheet's text colours against their
-// backgrounds for WCAG AA (4.5:1). Naver's label is white on Naver green
-// as its guideline requires (2.3:1); WCAG exempts logotypes and brand
-// artwork, and the test records that exemption instead of hiding it.
+// TestContrast checks the stylesheet's colours for WCAG AA: 4.5:1 for
+// text on its background, 3:1 for outlines and the focus ring (1.4.11).
+// Every button's label is text, the brands' included: WCAG exempts
+// logotypes (Naver's N, Kakao's bubble), not a label such as "네이버 로그인".
+// The buttons' pairs are read from the stylesheet's .btn-* rules, so a new
+// button, or a brand colour changed, cannot slip past the list below.
 func TestContrast(t *testing.T) {
 	css, err := templateFS.ReadFile("templates/style.css")
 	if err != nil {
@@ -73,22 +75,85 @@ func TestContrast(t *testing.T) {
 	for _, m := range regexp.MustCompile(`--([a-z-]+):\s*([^;]+);`).FindAllSubmatch(css, -1) {
 		vars[string(m[1])] = strings.TrimSpace(string(m[2]))
 	}
+	check := func(what, fg, bg string, min float64) {
+		t.Helper()
+		if vars[fg] == "" || vars[bg] == "" {
+			t.Errorf("%s: --%s or --%s is not a colour the stylesheet defines", what, fg, bg)
+			return
+		}
+		b := parseColor(t, vars[bg], [3]float64{1, 1, 1})
+		if r := contrast(parseColor(t, vars[fg], b), b); r < min {
+			t.Errorf("%s: --%s on --%s is %.2f:1, want at least %.1f:1", what, fg, bg, r, min)
+		}
+	}
 	pairs := []struct {
 		fg, bg string
 		min    float64
 	}{
 		{"ink", "card", 4.5}, {"muted", "card", 4.5}, {"ink", "page", 4.5}, {"muted", "page", 4.5},
 		{"on-primary", "primary", 4.5}, {"notice-ink", "notice-bg", 4.5}, {"inapp-ink", "inapp-bg", 4.5},
-		{"kakao-ink", "kakao", 4.5}, {"google-ink", "google", 4.5},
-		{"google-line", "google", 3}, // non-text: the button's outline (WCAG 1.4.11)
+		{"kakao-ink", "kakao", 4.5}, {"naver-ink", "naver", 4.5}, {"google-ink", "google", 4.5},
+		// Non-text: the outlines of the white buttons on the white card
+		// (WCAG 1.4.11), and the focus ring.
+		{"google-line", "google", 3}, {"naver-line", "naver", 3}, {"google-line", "card", 3}, {"naver-line", "card", 3},
 		{"focus", "card", 3}, {"focus", "page", 3},
-		{"naver-ink", "naver", 2}, // brand exemption, see above
 	}
 	for _, p := range pairs {
-		bg := parseColor(t, vars[p.bg], [3]float64{1, 1, 1})
-		fg := parseColor(t, vars[p.fg], bg)
-		if r := contrast(fg, bg); r < p.min {
-			t.Errorf("--%s on --%s: %.2f:1, want at least %.1f:1", p.fg, p.bg, r, p.min)
+		check("pair", p.fg, p.bg, p.min)
+	}
+
+	// Every button rule that colours its label: the label on the button.
+	rule := regexp.MustCompile(`\.btn-([a-z]+)\s*\{([^}]*)\}`)
+	decl := regexp.MustCompile(`(?:^|[;{\s])(background|color):\s*var\(--([a-z-]+)\)`)
+	checked := map[string]bool{}
+	for _, m := range rule.FindAllSubmatch(css, -1) {
+		name, colours := string(m[1]), map[string]string{}
+		for _, d := range decl.FindAllSubmatch(m[2], -1) {
+			colours[string(d[1])] = string(d[2])
+		}
+		switch {
+		case colours["color"] != "" && colours["background"] != "":
+			check(".btn-"+name+" label", colours["color"], colours["background"], 4.5)
+			checked[name] = true
+		case colours["color"] != "" || colours["background"] != "":
+			t.Errorf(".btn-%s sets only one of color and background (as var(--…)): its label's contrast cannot be checked", name)
+		}
+	}
+	// The provider buttons (signin.html's btn-{{.Style}}) and the pages'
+	// own: finding fewer means the patterns no longer match the stylesheet.
+	want := []string{"generic", "primary", "plain"}
+	for s := range brandStyles {
+		want = append(want, s)
+	}
+	for _, s := range want {
+		if !checked[s] {
+			t.Errorf(".btn-%s: no rule with both color and background found in style.css", s)
+		}
+	}
+}
+
+// TestContrastRatio: the checker TestContrast relies on computes WCAG's
+// ratio and rejects what fails AA, Naver's former white-on-green label
+// among them.
+func TestContrastRatio(t *testing.T) {
+	for _, tt := range []struct {
+		fg, bg string
+		want   float64
+		aa     bool // at least 4.5:1
+	}{
+		{"#000000", "#ffffff", 21, true},
+		{"#ffffff", "#ffffff", 1, false},
+		{"#ffffff", "#03c75a", 2.25, false}, // the old Naver button: white label on Naver green
+		{"#03c75a", "#ffffff", 2.25, false}, // the ratio is symmetric
+		{"#777777", "#ffffff", 4.48, false}, // just short
+		{"#747775", "#ffffff", 4.53, true},
+		{"#1f2328", "#ffffff", 15.80, true},         // the Naver label now
+		{"rgba(0,0,0,.85)", "#fee500", 12.48, true}, // Kakao's label, blended
+	} {
+		bg := parseColor(t, tt.bg, [3]float64{1, 1, 1})
+		r := contrast(parseColor(t, tt.fg, bg), bg)
+		if math.Abs(r-tt.want) > 0.01 || (r >= 4.5) != tt.aa {
+			t.Errorf("%s on %s: %.3f:1, want %.2f:1 (passes AA: %v)", tt.fg, tt.bg, r, tt.want, tt.aa)
 		}
 	}
 }

@@ -268,13 +268,21 @@ func TestBrowserLayout(t *testing.T) {
 			if lang == "en" && width == 360 {
 				shot(t, ctx, "signin-"+lang+"-"+strconv.FormatInt(width, 10))
 			}
-			// Keyboard: Tab reaches the first button, with a visible ring.
-			if err := chromedp.Do(ctx, chromedp.KeyEvent("\t")); err != nil {
-				t.Fatal(err)
+			// Keyboard: Tab goes through the provider buttons in order, each
+			// with a visible ring (--focus, 3px): the white Naver and Google
+			// buttons as much as the coloured ones.
+			ids := eval[[]string](t, ctx, `[...document.querySelectorAll('.providers a.btn')].map(a => a.dataset.provider)`)
+			if len(ids) != 5 {
+				t.Errorf("%s %d: provider buttons %q, want the demo's five", lang, width, ids)
 			}
-			outline := eval[string](t, ctx, `(() => { const s = getComputedStyle(document.activeElement); return document.activeElement.tagName + ' ' + s.outlineStyle + ' ' + s.outlineWidth })()`)
-			if !strings.HasPrefix(outline, "A solid 3px") {
-				t.Errorf("%s %d: focused element %q, want a link with a 3px outline", lang, width, outline)
+			for _, id := range ids {
+				if err := chromedp.Do(ctx, chromedp.KeyEvent("\t")); err != nil {
+					t.Fatal(err)
+				}
+				focused := eval[string](t, ctx, `(() => { const e = document.activeElement, s = getComputedStyle(e); return (e.dataset.provider || e.tagName) + ' ' + s.outlineStyle + ' ' + s.outlineWidth + ' ' + s.outlineColor })()`)
+				if want := id + " solid 3px rgb(11, 87, 208)"; focused != want {
+					t.Errorf("%s %d: focused %q, want %q", lang, width, focused, want)
+				}
 			}
 		}
 	}
