@@ -18,8 +18,13 @@ import (
 
 // The pages as a person meets them, in Debian's Chromium against the demo
 // (fake Google, Naver and Kakao; ui.app_name "사내 위키"; Kakao auto_login).
-// With SOCIALGATE_SCREENSHOTS=dir the tests save what they saw there; the
-// current ones are in docs/screenshots/.
+// With SOCIALGATE_SCREENSHOTS=dir the tests save what they saw there: the
+// sign-in page in Korean and English at 1280 and 360 px
+// (signin-{ko,en}-{1280,360}, TestBrowserLayout), inside KakaoTalk
+// (kakaotalk-360), after sign-out (signed-out-ko-360), a cancelled consent
+// (cancelled-en-360) and the person's own pages (own-…-ko-360). The
+// current ones, all but the own pages, are in docs/screenshots/ and the
+// README.
 
 const (
 	uaKakaoTalk = "Mozilla/5.0 (Linux; Android 13; SM-S911N Build/TP1A.220624.014; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/119.0.6045.163 Mobile Safari/537.36;KAKAOTALK 2610420"
@@ -104,9 +109,6 @@ func TestBrowserLoginEachProvider(t *testing.T) {
 		}
 		if h1 := text(t, ctx, "h1"); h1 != "사내 위키에 로그인" {
 			t.Errorf("%s: sign-in page says %q, want the app's name", kind, h1)
-		}
-		if kind == "kakao" {
-			shot(t, ctx, "signin-ko-1280")
 		}
 		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`a[data-provider="`+kind+`"]`)),
 			chromedp.WaitVisible(chromedp.CSS(`#allow`)),
@@ -265,9 +267,8 @@ func TestBrowserLayout(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkLayout("sign-in "+lang, width)
-			if lang == "en" && width == 360 {
-				shot(t, ctx, "signin-"+lang+"-"+strconv.FormatInt(width, 10))
-			}
+			// Before any focus: the page as it first appears.
+			shot(t, ctx, "signin-"+lang+"-"+strconv.FormatInt(width, 10))
 			// Keyboard: Tab goes through the provider buttons in order, each
 			// with a visible ring (--focus, 3px): the white Naver and Google
 			// buttons as much as the coloured ones.
