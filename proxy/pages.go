@@ -196,7 +196,8 @@ func (p *pages) tryAll() error {
 
 // pageHeaders are sent with every page the gateway renders: the callback URL
 // carries a code, so no referrer; nothing is framed or cached. The only
-// script is the gateway's own copy-link helper.
+// scripts are the gateway's own (fragment.js and copy.js, from
+// serveStatic), never inline.
 // Error pages are also rendered on upstream routes, where ServeHTTP has not
 // applied endpointHeaders, so pages apply them here.
 func pageHeaders(h http.Header) {
@@ -233,8 +234,8 @@ func (p *pages) render(w http.ResponseWriter, status int, name string, data any)
 	return nil
 }
 
-// serveStatic answers /oauth2/static/{file}: the stylesheet, the copy-link
-// script and the logo.
+// serveStatic answers /oauth2/static/{file}: the stylesheet, the two
+// scripts (copy-link, fragment) and the logo.
 func (p *pages) serveStatic(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	var body []byte

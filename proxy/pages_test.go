@@ -2,10 +2,13 @@ package proxy
 
 import (
 	"bytes"
+	"fmt"
 	"math"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -260,5 +263,74 @@ func TestCustomTemplates(t *testing.T) {
 	}
 	if err := CheckTemplates(filepath.Join(dir, "missing")); err == nil {
 		t.Error("a missing directory was accepted")
+	}
+}
+
+// TestTemplatesDoc: docs/TEMPLATES.md, which teams write their templates
+// from, matches the code. Its file table lists every name a templates_dir
+// file may have exactly once and no other, with the data type each page
+// is rendered with, in the file that declares that type; the CSP it quotes
+// is the one pages are served with; its CSP section names every script a
+// built-in template loads.
+func TestTemplatesDoc(t *testing.T) {
+	raw, err := os.ReadFile("../docs/TEMPLATES.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(raw)
+	rows := map[string]int{}
+	data := map[string]string{}
+	for _, m := range regexp.MustCompile("(?m)^\\| `([a-z_]+\\.(?:html|css))` \\|(.*)\\|$").FindAllStringSubmatch(doc, -1) {
+		cols := strings.Split(m[2], " | ")
+		rows[m[1]]++
+		data[m[1]] = strings.TrimSpace(cols[len(cols)-1])
+	}
+	names := builtinNames()
+	for _, n := range names {
+		if rows[n] != 1 {
+			t.Errorf("the file table lists %s %d times, want once", n, rows[n])
+		}
+	}
+	for n := range rows {
+		if !slices.Contains(names, n) {
+			t.Errorf("the file table lists %s, which is not a template name", n)
+		}
+	}
+	typeIn := regexp.MustCompile("^`(\\w+)` \\(`proxy/([a-z_]+\\.go)`\\)$")
+	for name, page := range samplePages(langKO) {
+		typ := strings.TrimPrefix(fmt.Sprintf("%T", page), "proxy.")
+		m := typeIn.FindStringSubmatch(data[name])
+		if m == nil || m[1] != typ {
+			t.Errorf("%s: the file table gives its data as %q, want `%s` (`proxy/….go`)", name, data[name], typ)
+			continue
+		}
+		src, err := os.ReadFile(m[2])
+		if err != nil || !strings.Contains(string(src), "type "+typ+" struct") {
+			t.Errorf("%s: the file table says %s is declared in proxy/%s; it is not (%v)", name, typ, m[2], err)
+		}
+	}
+
+	h := http.Header{}
+	pageHeaders(h)
+	csp := h.Get("Content-Security-Policy")
+	_, section, _ := strings.Cut(doc, "## Content Security Policy")
+	if flat := strings.Join(strings.Fields(section), " "); !strings.Contains(flat, "`"+csp+"`") {
+		t.Errorf("the CSP section does not quote the pages' policy %q", csp)
+	}
+	scripts := 0
+	for _, n := range names {
+		body, err := templateFS.ReadFile("templates/" + n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range regexp.MustCompile(`<script src="([^"]+)"`).FindAllSubmatch(body, -1) {
+			scripts++
+			if !strings.Contains(section, "`"+string(m[1])+"`") {
+				t.Errorf("%s loads %s, which the CSP section does not name", n, m[1])
+			}
+		}
+	}
+	if scripts < 2 {
+		t.Errorf("found %d <script src> in the built-in templates, want fragment.js and copy.js at least", scripts)
 	}
 }
