@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -124,10 +126,19 @@ func (c *cli) demo(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	mgr, err := session.NewManager(session.ManagerOptions{Store: store})
+	// Accounts on, so /oauth2/ can connect a second provider to the same
+	// person; the links live in a file that goes with the demo.
+	dir, err := os.MkdirTemp("", "socialgate-demo-")
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	mgr, err := session.NewManager(session.ManagerOptions{Store: store,
+		Accounts: session.AccountsOptions{Enabled: true, File: filepath.Join(dir, "accounts.json")}})
 	if err != nil {
 		return err
 	}
+	defer mgr.Close()
 	appURL := &url.URL{Scheme: "http", Host: app.Addr().String()}
 	gw, err := proxy.New(proxy.Options{
 		PublicURL: public,
@@ -187,6 +198,7 @@ nav a{margin-right:12px}
 {{end}}</table>
 <p>Request: <code>{{.Method}} {{.URI}}</code> · Cookies the app received: <code>{{.Cookies}}</code></p>
 <nav><a href="/app/보고서?id=3&amp;q=%ED%95%9C">a deep link</a><a href="/public/">public page</a>
+<a href="/oauth2/">your account: connect Naver, Google… to the same user</a><a href="/oauth2/sessions">your sessions</a>
 <a href="/oauth2/userinfo">/oauth2/userinfo</a><a href="/oauth2/sign_out">sign out</a><a href="/oauth2/sign_in">sign in</a></nav>
 </body></html>`))
 
