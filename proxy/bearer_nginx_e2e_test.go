@@ -29,13 +29,7 @@ func TestNginxForwardAuthBearer(t *testing.T) {
 			{Name: "api", Host: addr, Path: "/api/", Bearer: aud, Allow: proxy.Allow{Scopes: []string{"wiki.read"}}},
 		}
 	})
-	startNginx(t, map[string]string{
-		"listen 443 ssl;": "listen " + addr + ";",
-		"app.example.com": "127.0.0.1",
-		"127.0.0.1:4180":  strings.TrimPrefix(g.URL, "http://"),
-		"127.0.0.1:8080":  strings.TrimPrefix(app.URL, "http://"),
-	})
-	waitListening(t, addr)
+	startNginxExample(t, addr, g.URL, app.URL)
 	call := func(path, token string, hdr map[string]string) (*http.Response, string) {
 		t.Helper()
 		req, _ := http.NewRequest(http.MethodGet, "http://"+addr+path, nil)

@@ -21,14 +21,25 @@ func TestCaddyForwardAuthExample(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts caddy")
 	}
+	app := nginxApp(t)
+	addr := freeLoopbackAddr(t)
+	g := newGateway(t, gatewayConfig{trusted: []string{"127.0.0.0/8"}, routes: frontProxyRoutes(addr)})
+	startCaddyExample(t, addr, g.URL, app.URL)
+	exerciseFrontProxy(t, g, addr)
+}
+
+// startCaddyExample runs deploy/caddy/Caddyfile, substituted as its
+// comments say, on addr in front of the app at appURL, asking socialgate at
+// gateURL, and waits until it listens. Caddy stops with the test.
+func startCaddyExample(t *testing.T, addr, gateURL, appURL string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts caddy: not in the -short tier")
+	}
 	bin, err := exec.LookPath("caddy")
 	if err != nil {
 		t.Fatalf("caddy not installed (make deps installs Debian's caddy): %v", err)
 	}
-	app := nginxApp(t)
-	addr := freeLoopbackAddr(t)
-	g := newGateway(t, gatewayConfig{trusted: []string{"127.0.0.0/8"}, routes: frontProxyRoutes(addr)})
-
 	raw, err := os.ReadFile("../deploy/caddy/Caddyfile")
 	if err != nil {
 		t.Fatal(err)
@@ -36,8 +47,8 @@ func TestCaddyForwardAuthExample(t *testing.T) {
 	site := string(raw)
 	for from, to := range map[string]string{
 		"app.example.com {": "http://" + addr + " {",
-		"127.0.0.1:4180":    strings.TrimPrefix(g.URL, "http://"),
-		"127.0.0.1:8080":    strings.TrimPrefix(app.URL, "http://"),
+		"127.0.0.1:4180":    strings.TrimPrefix(gateURL, "http://"),
+		"127.0.0.1:8080":    strings.TrimPrefix(appURL, "http://"),
 	} {
 		if !strings.Contains(site, from) {
 			t.Fatalf("Caddyfile: no %q to substitute", from)
@@ -84,7 +95,6 @@ func TestCaddyForwardAuthExample(t *testing.T) {
 		}
 	})
 	waitListening(t, addr)
-	exerciseFrontProxy(t, g, addr)
 }
 
 // TestTraefikForwardAuthExample: Traefik is not in Debian, so its example

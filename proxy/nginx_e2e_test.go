@@ -105,6 +105,22 @@ http {
 	})
 }
 
+// startNginxExample runs the shipped nginx example on addr in front of the
+// app at appURL, asking socialgate at gateURL, and waits until it listens.
+func startNginxExample(t *testing.T, addr, gateURL, appURL string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts nginx: not in the -short tier")
+	}
+	startNginx(t, map[string]string{
+		"listen 443 ssl;": "listen " + addr + ";",
+		"app.example.com": "127.0.0.1",
+		"127.0.0.1:4180":  strings.TrimPrefix(gateURL, "http://"),
+		"127.0.0.1:8080":  strings.TrimPrefix(appURL, "http://"),
+	})
+	waitListening(t, addr)
+}
+
 // waitListening waits until addr accepts connections.
 func waitListening(t *testing.T, addr string) {
 	t.Helper()
@@ -185,13 +201,7 @@ func TestNginxForwardAuthExample(t *testing.T) {
 	app := nginxApp(t)
 	nginxAddr := freeLoopbackAddr(t)
 	g := newGateway(t, gatewayConfig{trusted: []string{"127.0.0.0/8"}, routes: frontProxyRoutes(nginxAddr)})
-	startNginx(t, map[string]string{
-		"listen 443 ssl;": "listen " + nginxAddr + ";",
-		"app.example.com": "127.0.0.1",
-		"127.0.0.1:4180":  strings.TrimPrefix(g.URL, "http://"),
-		"127.0.0.1:8080":  strings.TrimPrefix(app.URL, "http://"),
-	})
-	waitListening(t, nginxAddr)
+	startNginxExample(t, nginxAddr, g.URL, app.URL)
 	exerciseFrontProxy(t, g, nginxAddr)
 }
 
