@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/socialgate/socialgate/bearer"
 	"github.com/socialgate/socialgate/proxy"
@@ -13,10 +14,11 @@ import (
 
 // TestNginxForwardAuthBearer runs deploy/nginx/forward-auth.conf in a real
 // nginx with socialgate deciding for machine clients: a good token reaches
-// the app as client:{client_id} with its scopes, a bad one is a 401 that
-// keeps its RFC 6750 challenge, a missing scope a 403, forged identity
-// headers never reach the app, and a token on a path without bearer is
-// refused.
+// the app as client:{client_id} with its scopes, a bad one is a 401 and a
+// missing scope a 403, each with its RFC 6750 challenge, an unreadable
+// Authorization header a 400 and unavailable issuer keys a 503 (not the
+// 500 nginx makes of them by itself), forged identity headers never reach
+// the app, and a token on a path without bearer is refused.
 func TestNginxForwardAuthBearer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts nginx")
@@ -46,7 +48,21 @@ func TestNginxForwardAuthBearer(t *testing.T) {
 		return resp, string(body)
 	}
 
-	resp, body := call("/api/pages?id=1", g.token(t, "wiki.read", "wiki.write"), nil)
+	// The issuer's keys unavailable: first, while the verifier has none
+	// cached. The gateway's trouble, so a 503 to retry (Retry-After), not
+	// a 401 that would make the client drop a good token.
+	tok := g.token(t, "wiki.read")
+	g.as.SetJWKSDown(true)
+	resp, body := call("/api/pages", tok, nil)
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "5" ||
+		resp.Header.Get("WWW-Authenticate") != "" {
+		t.Errorf("keys unavailable through nginx: %d, Retry-After %q, WWW-Authenticate %q; want 503, 5, none: %s",
+			resp.StatusCode, resp.Header.Get("Retry-After"), resp.Header.Get("WWW-Authenticate"), body)
+	}
+	g.as.SetJWKSDown(false)
+	g.now.Advance(time.Minute) // past the verifier's wait before it asks again
+
+	resp, body = call("/api/pages?id=1", g.token(t, "wiki.read", "wiki.write"), nil)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("good token through nginx: %d %s", resp.StatusCode, body)
 	}
@@ -76,16 +92,25 @@ func TestNginxForwardAuthBearer(t *testing.T) {
 		}
 	}
 
-	resp, _ = call("/api/pages", "not-a-jwt", nil)
-	if resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("Location") != "" {
-		t.Errorf("bad token through nginx: %d, Location %q; want 401, no redirect", resp.StatusCode, resp.Header.Get("Location"))
-	}
-	resp, _ = call("/api/pages", g.token(t, "wiki.write"), nil)
-	if resp.StatusCode != http.StatusForbidden {
-		t.Errorf("missing scope through nginx: %d, want 403", resp.StatusCode)
-	}
-	resp, _ = call("/wiki", g.token(t, "wiki.read"), nil)
-	if resp.StatusCode != http.StatusUnauthorized {
-		t.Errorf("token on a route without bearer, through nginx: %d, want 401", resp.StatusCode)
+	// Each refusal keeps the challenge that tells the client what to do
+	// (RFC 6750 3.1): nginx copies it onto a 401 by itself, the example
+	// onto the 403 and the 400.
+	for _, c := range []struct {
+		name, path, token string
+		status            int
+		challenge         string
+	}{
+		{"bad token", "/api/pages", "not-a-jwt", http.StatusUnauthorized, `Bearer error="invalid_token"`},
+		{"missing scope", "/api/pages", g.token(t, "wiki.write"), http.StatusForbidden, `Bearer error="insufficient_scope"`},
+		{"token on a route without bearer", "/wiki", g.token(t, "wiki.read"), http.StatusUnauthorized, `Bearer error="invalid_token"`},
+		{"two tokens in one header", "/api/pages", "a.b.c d.e.f", http.StatusBadRequest, `Bearer error="invalid_request"`},
+	} {
+		resp, body := call(c.path, c.token, nil)
+		if got := resp.Header.Values("WWW-Authenticate"); resp.StatusCode != c.status || len(got) != 1 || got[0] != c.challenge {
+			t.Errorf("%s through nginx: %d, WWW-Authenticate %q; want %d, %q: %s", c.name, resp.StatusCode, got, c.status, c.challenge, body)
+		}
+		if loc := resp.Header.Get("Location"); loc != "" {
+			t.Errorf("%s through nginx: redirected to %s", c.name, loc)
+		}
 	}
 }
