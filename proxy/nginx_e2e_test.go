@@ -260,6 +260,11 @@ func exerciseFrontProxy(t *testing.T, g *gateway, addr string) {
 				t.Errorf("%s: app got %s = %q, want %q", label, k, got, v)
 			}
 		}
+		// Nothing socialgate's answer lacks: scopes come only with a
+		// bearer token, and no client copy may arrive either.
+		if got := h.Values("X-Forwarded-Scopes"); got != nil {
+			t.Errorf("%s: app got X-Forwarded-Scopes %q", label, got)
+		}
 		if got := h.Get("X-Forwarded-Preferred-Username"); got != url.PathEscape(user.Nickname) {
 			t.Errorf("%s: app got name %q, want %q", label, got, url.PathEscape(user.Nickname))
 		}
@@ -313,9 +318,22 @@ func exerciseFrontProxy(t *testing.T, g *gateway, addr string) {
 	if resp, _ := b.get(base + "/admin/x"); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("/admin/x: %d, want 403", resp.StatusCode)
 	}
+	// Signed out on a public route, the app learns no identity at all:
+	// an app that reads any X-Forwarded-User as signed in must not see one.
 	anon := newBrowser(t)
-	if resp, _ := anon.get(base + "/public/x"); resp.StatusCode != http.StatusOK {
+	if resp, body := anon.get(base + "/public/x"); resp.StatusCode != http.StatusOK {
 		t.Errorf("public route, signed out: %d, want 200", resp.StatusCode)
+	} else {
+		var pe echo
+		if err := json.Unmarshal([]byte(body), &pe); err != nil {
+			t.Fatalf("public route: %v", err)
+		}
+		for _, k := range []string{"X-Forwarded-User", "X-Forwarded-Identities", "X-Forwarded-Email", "X-Forwarded-Email-Verified",
+			"X-Forwarded-Preferred-Username", "X-Forwarded-Provider", "X-Forwarded-Scopes", "X-Forwarded-Access-Token"} {
+			if got := pe.Header.Values(k); got != nil {
+				t.Errorf("public route, signed out: app got %s %q", k, got)
+			}
+		}
 	}
 
 	// An API client without a session: 401, not a redirect.
