@@ -138,10 +138,10 @@ func TestTraefikForwardAuthExample(t *testing.T) {
 	// Each listed header replaces the client's copies (or removes them):
 	// every identity header the app could read, and Cookie (the app's
 	// cookies without socialgate's).
-	for _, h := range []string{"X-Auth-Request-User", "X-Auth-Request-Email", "X-Auth-Request-Email-Verified",
-		"X-Auth-Request-Preferred-Username", "X-Auth-Request-Provider", "X-Forwarded-User", "X-Forwarded-Email",
-		"X-Forwarded-Email-Verified", "X-Forwarded-Preferred-Username", "X-Forwarded-Provider",
-		"X-Forwarded-Access-Token", "Cookie"} {
+	for _, h := range []string{"X-Auth-Request-User", "X-Auth-Request-Identities", "X-Auth-Request-Email",
+		"X-Auth-Request-Email-Verified", "X-Auth-Request-Preferred-Username", "X-Auth-Request-Provider",
+		"X-Forwarded-User", "X-Forwarded-Identities", "X-Forwarded-Email", "X-Forwarded-Email-Verified",
+		"X-Forwarded-Preferred-Username", "X-Forwarded-Provider", "X-Forwarded-Access-Token", "Cookie"} {
 		if !slices.Contains(fa.AuthResponseHeaders, h) {
 			t.Errorf("authResponseHeaders lacks %s", h)
 		}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/socialgate/socialgate/providers/providertest"
 	"github.com/socialgate/socialgate/proxy"
+	"github.com/socialgate/socialgate/session"
 )
 
 // nginxExample is deploy/nginx/forward-auth.conf, run verbatim but for the
@@ -260,10 +261,13 @@ func exerciseFrontProxy(t *testing.T, g *gateway, addr string) {
 				t.Errorf("%s: app got %s = %q, want %q", label, k, got, v)
 			}
 		}
-		// Nothing socialgate's answer lacks: scopes come only with a
-		// bearer token, and no client copy may arrive either.
-		if got := h.Values("X-Forwarded-Scopes"); got != nil {
-			t.Errorf("%s: app got X-Forwarded-Scopes %q", label, got)
+		// Nothing socialgate's answer lacks: linked identities come only
+		// with accounts (TestFrontProxyIdentities), scopes only with a
+		// bearer token, and no client copy of either may arrive.
+		for _, k := range []string{"X-Forwarded-Identities", "X-Forwarded-Scopes"} {
+			if got := h.Values(k); got != nil {
+				t.Errorf("%s: app got %s %q", label, k, got)
+			}
 		}
 		if got := h.Get("X-Forwarded-Preferred-Username"); got != url.PathEscape(user.Nickname) {
 			t.Errorf("%s: app got name %q, want %q", label, got, url.PathEscape(user.Nickname))
@@ -290,6 +294,7 @@ func exerciseFrontProxy(t *testing.T, g *gateway, addr string) {
 		{"X-Auth-Request-User", "admin"}, {"X-Auth-Request-Email", "boss@example.com"},
 		{"X-Auth-Request-Groups", "admins"}, {"X_Auth_Request_User", "admin"},
 		{"X-Forwarded-Preferred-Username", "admin"}, {"Remote-User", "admin"}, {"X-Webauth-User", "admin"},
+		{"X-Forwarded-Identities", "google:forged"},
 	}
 	for _, f := range forged {
 		req, _ := http.NewRequest(http.MethodGet, base+"/page", nil)
@@ -510,6 +515,68 @@ func TestFrontProxyGatewayErrors(t *testing.T) {
 				fault.Store(c.fault)
 				if resp, body := get("/page", false); resp.StatusCode != c.status {
 					t.Errorf("%s: %d, want %d: %.300s", c.name, resp.StatusCode, c.status, body)
+				}
+			}
+		})
+	}
+}
+
+// TestFrontProxyIdentities: with accounts, the app behind the shipped nginx
+// and Caddy examples learns the linked identities (X-Forwarded-Identities,
+// as socialgate's reverse proxy sends them), and never a client's own.
+func TestFrontProxyIdentities(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts nginx and caddy")
+	}
+	for _, fp := range frontProxyExamples {
+		t.Run(fp.name, func(t *testing.T) {
+			app := nginxApp(t)
+			addr := freeLoopbackAddr(t)
+			g := newGateway(t, gatewayConfig{trusted: []string{"127.0.0.0/8"}, routes: frontProxyRoutes(addr),
+				accounts: session.AccountsOptions{Enabled: true}})
+			fp.start(t, addr, g.URL, app.URL)
+			base := "http://" + addr
+
+			b := newBrowser(t)
+			user := providertest.DefaultUsers("kakao")[0]
+			resp, e := g.login(b, "kakao", user.ID, base+"/page")
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("login through %s: %d, hops %v", fp.name, resp.StatusCode, b.hops)
+			}
+			check := func(label string, h http.Header) {
+				t.Helper()
+				if got := h.Values("X-Forwarded-Identities"); len(got) != 1 || got[0] != "kakao:"+user.ID {
+					t.Errorf("%s: app got X-Forwarded-Identities %q, want kakao:%s", label, got, user.ID)
+				}
+				if got := h.Get("X-Forwarded-User"); !strings.HasPrefix(got, "sg_") {
+					t.Errorf("%s: app got X-Forwarded-User %q, want the gateway user (sg_…)", label, got)
+				}
+				if got := h.Values("X-Auth-Request-Identities"); got != nil {
+					t.Errorf("%s: app got X-Auth-Request-Identities %q", label, got)
+				}
+			}
+			check("after login", e.Header)
+
+			// A client's own identities: refused, or replaced by the gateway's.
+			for _, k := range []string{"X-Forwarded-Identities", "x-forwarded-identities", "X-Auth-Request-Identities"} {
+				req, _ := http.NewRequest(http.MethodGet, base+"/page", nil)
+				req.Header[k] = []string{"google:forged"}
+				resp, err := b.c.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				switch resp.StatusCode {
+				case http.StatusForbidden:
+				case http.StatusOK:
+					var fe echo
+					if err := json.Unmarshal(body, &fe); err != nil {
+						t.Fatalf("%s: %v", k, err)
+					}
+					check("forged "+k, fe.Header)
+				default:
+					t.Errorf("forged %s: status %d", k, resp.StatusCode)
 				}
 			}
 		})
