@@ -32,7 +32,7 @@ func TestPathAmbiguous(t *testing.T) {
 		{"/\u1107\u1175\u1100\u1169\u11bc\u1100\u1162", true}, // NFD 비공개
 		{"/files/report.", false}, {"/ｆiles", false},
 		// Past the end of every prefix, readings cannot route elsewhere.
-		{"/docs/ｐrivate", true}, {"/docs/private​/x", true}, {"/docs/private/ｘ", false},
+		{"/docs/ｐrivate", true}, {"/docs/private\u200b/x", true}, {"/docs/private/ｘ", false},
 		{"/docs/private/x/ｐrivate ", false},
 	} {
 		rt := p.match("", tc.path)

@@ -81,11 +81,14 @@ func (a *fileAccounts) saveLocked() error {
 		return fmt.Errorf("accounts file: %w", err)
 	}
 	defer os.Remove(tmp.Name()) // a no-op after the rename
-	if err := tmp.Chmod(0o600); err == nil {
+	// One err through every step: a failed write or sync must never be
+	// renamed over the good file (the links are the only copy).
+	err = tmp.Chmod(0o600)
+	if err == nil {
 		_, err = tmp.Write(b)
-		if err == nil {
-			err = tmp.Sync()
-		}
+	}
+	if err == nil {
+		err = tmp.Sync()
 	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr

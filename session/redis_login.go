@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -204,19 +203,4 @@ func (r *Redis) DeleteLoginState(ctx context.Context, state string) error {
 		return err
 	}
 	return nil
-}
-
-// pendingLoginBytes sums the store quota's live buckets (tests, and the
-// operator's view through redis-cli HGETALL {prefix}lq).
-func (r *Redis) pendingLoginBytes(ctx context.Context) (int64, error) {
-	m, err := r.c.HGetAll(ctx, r.quotaKey("")).Result()
-	if err != nil {
-		return 0, err
-	}
-	var n int64
-	for _, v := range m {
-		c, _ := strconv.ParseInt(v, 10, 64)
-		n += c
-	}
-	return n, nil
 }
