@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -136,6 +137,44 @@ func TestDiscoveryIssuerMismatch(t *testing.T) {
 	_, err := f.p.AuthURLContext(context.Background(), f.p.NewAuthRequest())
 	if !errors.Is(err, ErrProvider) {
 		t.Fatalf("got error %v, want ErrProvider", err)
+	}
+}
+
+// TestDiscoveryIssuerMismatchNamesBoth: when the document's issuer differs
+// from the configured one, the error names both in full, the document's
+// first — it is the value to configure. zitadel's example OP names its
+// issuer with a trailing slash (http://localhost:9998/), and go-oidc's own
+// message, cut to clean's 120 runes, lost exactly that part. What the
+// issuer sent stays printable and bounded.
+func TestDiscoveryIssuerMismatchNamesBoth(t *testing.T) {
+	for _, tc := range []struct {
+		name, doc string
+	}{
+		{"trailing slash", "/"},
+		{"hostile", "/\x00" + strings.Repeat("a", 500)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, d := discoveryFixture(t, 0)
+			d.set(200, f.s.URL+tc.doc)
+			// The document's issuer, printable and at most 120 runes.
+			want := f.s.URL + strings.ReplaceAll(tc.doc, "\x00", "")
+			if len(want) > 120 {
+				want = want[:120] + "…"
+			}
+			_, err := f.p.AuthURLContext(context.Background(), f.p.NewAuthRequest())
+			if !errors.Is(err, ErrProvider) {
+				t.Fatalf("got error %v, want ErrProvider", err)
+			}
+			msg := err.Error()
+			for _, s := range []string{strconv.Quote(want), strconv.Quote(f.s.URL)} {
+				if !strings.Contains(msg, s) {
+					t.Errorf("error %q does not name %s", msg, s)
+				}
+			}
+			if strings.ContainsRune(msg, 0) || len(msg) > 400 {
+				t.Errorf("error not cleaned: %d bytes %q", len(msg), msg)
+			}
+		})
 	}
 }
 

@@ -137,6 +137,15 @@ func (p *Provider) discover(ctx context.Context) (*resolved, error) {
 	const op = "discovery"
 	o := p.opts.Endpoints
 	op2, err := oidc.NewProvider(ctx, o.Issuer)
+	var mismatch *oidc.IssuerMismatchError
+	if errors.As(err, &mismatch) {
+		// go-oidc's message quotes the configured issuer first, so clean's
+		// limit cut off the document's, the one value the operator needs:
+		// real issuers differ by no more than a trailing slash (zitadel's
+		// example OP names itself http://localhost:9998/).
+		return nil, p.errorf(op, ErrProvider, "the document's issuer is %q, the configured one %q: they must be identical, trailing slash included",
+			clean(mismatch.Discovered), o.Issuer)
+	}
 	if err != nil {
 		return nil, p.fail(op, ErrProvider, err)
 	}
