@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -95,6 +96,9 @@ type gatewayConfig struct {
 	// instances are more provider instances after the three built-in ones,
 	// each with a fake of its kind of its own, keyed by id in fakes.
 	instances []instance
+	// listener, when set, is where the gateway listens, opened by the test
+	// before a real issuer that must know the callback URL starts.
+	listener net.Listener
 }
 
 // instance is one more provider instance: an id of its own and a kind. A
@@ -103,6 +107,11 @@ type gatewayConfig struct {
 type instance struct {
 	id, kind, display string
 	oidc              providertest.OIDCOptions
+	// issuer, when set, is a real issuer the test started (no fake):
+	// the client is {id}-client with the secret {id}-secret.
+	issuer string
+	// scopes zero: the kind's defaults.
+	scopes []string
 }
 
 // clock is a settable clock shared by the gateway, the store and the fakes.
@@ -148,6 +157,10 @@ func newGateway(t testing.TB, cfg gatewayConfig) *gateway {
 	t.Cleanup(g.upstream.Close)
 
 	ts := httptest.NewUnstartedServer(nil)
+	if cfg.listener != nil {
+		ts.Listener.Close()
+		ts.Listener = cfg.listener
+	}
 	g.URL = "http://" + ts.Listener.Addr().String()
 	public := g.URL
 	if cfg.publicURL != "" {
@@ -160,7 +173,7 @@ func newGateway(t testing.TB, cfg gatewayConfig) *gateway {
 		id, kind := in.id, in.kind
 		secret := id + "-secret"
 		f := cfg.fakes[id]
-		if f == nil {
+		if f == nil && in.issuer == "" {
 			var err error
 			f, err = providertest.Start(kind, providertest.Options{ClientID: id + "-client", ClientSecret: secret, Now: g.now.Now,
 				Users: cfg.users[kind], OIDC: in.oidc, Logout: cfg.logout && kind == providertest.OIDC})
@@ -169,15 +182,19 @@ func newGateway(t testing.TB, cfg gatewayConfig) *gateway {
 			}
 			t.Cleanup(f.Close)
 		}
-		g.fakes[id] = f
-		ep := f.Endpoints()
-		if kind == providertest.OIDC {
-			ep = providertest.Endpoints{Issuer: ep.Issuer}
+		ep := providertest.Endpoints{Issuer: in.issuer}
+		if f != nil {
+			g.fakes[id] = f
+			ep = f.Endpoints()
+			if kind == providertest.OIDC {
+				ep = providertest.Endpoints{Issuer: ep.Issuer}
+			}
 		}
 		p, err := providers.New(providers.Options{
 			Name:         id,
 			Kind:         kind,
 			DisplayName:  in.display,
+			Scopes:       in.scopes,
 			ClientID:     id + "-client",
 			ClientSecret: secret,
 			RedirectURL:  public + "/oauth2/callback/" + id,

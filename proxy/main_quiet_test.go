@@ -10,8 +10,11 @@ import (
 
 // TestMain silences go-redis's own logger: the outage and failover tests
 // make it print every failed dial, which buries the test output. What the
-// tests assert comes back as errors, not log lines.
+// tests assert comes back as errors, not log lines. Afterwards it removes
+// the interop program the zitadel tests built.
 func TestMain(m *testing.M) {
 	redis.SetLogger(&logging.VoidLogger{})
-	os.Exit(m.Run())
+	code := m.Run()
+	zitadelBuild.cleanup()
+	os.Exit(code)
 }
