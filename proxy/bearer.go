@@ -77,8 +77,15 @@ func (s *Server) decideBearer(r *http.Request, rt *route, raw string, malformed 
 		d.err = &httpError{status: http.StatusForbidden, msg: errForbidden, machine: true,
 			err: errors.New("client " + tok.ClientID + " not allowed on route " + rt.Name)}
 		if !tok.HasScopes(rt.Allow.Scopes) {
-			d.err = challenge(http.StatusForbidden, errInsufficientScope,
-				errors.New("client "+tok.ClientID+" lacks a scope route "+rt.Name+" requires"))
+			why := "client " + tok.ClientID + " lacks a scope route " + rt.Name + " requires"
+			if len(tok.Scopes) == 0 {
+				// Some issuers grant scopes in the token response but
+				// write none into the token (zitadel's library does):
+				// the log points at the issuer, not the client's request.
+				why = "the token of client " + tok.ClientID + " carries no scope (no scope or scp claim), and route " +
+					rt.Name + " requires scopes"
+			}
+			d.err = challenge(http.StatusForbidden, errInsufficientScope, errors.New(why))
 		}
 		return d
 	}

@@ -234,6 +234,29 @@ func TestBearerScopesAndClients(t *testing.T) {
 	refused(t, resp, body, http.StatusForbidden, "")
 }
 
+// TestBearerNoScopeClaimLogged: a token without any scope is refused on a
+// route requiring one like any token lacking it, but the log says the
+// token carries none, so the operator looks at the issuer (which may have
+// granted the scopes in its token response and left them out of the
+// token) rather than at the scopes the client asked for.
+func TestBearerNoScopeClaimLogged(t *testing.T) {
+	g := newBearerGateway(t)
+	bare, err := g.as.Sign(g.as.Claims(machine, nil)) // no scope claim
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, body := g.call(t, "/api/pages", bare, nil)
+	refused(t, resp, body, http.StatusForbidden, `Bearer error="insufficient_scope"`)
+	if logs := g.logs.String(); !strings.Contains(logs, "token of client batch-job carries no scope") {
+		t.Errorf("log does not say the token carries no scope:\n%s", logs)
+	}
+	resp, body = g.call(t, "/api/pages", g.token(t, "wiki.write"), nil)
+	refused(t, resp, body, http.StatusForbidden, `Bearer error="insufficient_scope"`)
+	if logs := g.logs.String(); !strings.Contains(logs, "client batch-job lacks a scope route api requires") {
+		t.Errorf("log does not say which route's scope the client lacks:\n%s", logs)
+	}
+}
+
 func TestBearerOnRouteWithoutBearer(t *testing.T) {
 	g := newBearerGateway(t)
 	tok := g.token(t, "wiki.read")
