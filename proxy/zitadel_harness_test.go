@@ -108,8 +108,9 @@ type zitadelOP struct {
 // startZitadel builds and starts zitadel's example OP on a loopback port
 // with one web client, {id}-client / {id}-secret, whose redirect URI is
 // gatewayURL's callback for id and whose post-logout URI is its signed-out
-// page. It stops with the test.
-func startZitadel(t *testing.T, gatewayURL, id string) *zitadelOP {
+// page; extra are more flags of interop/zitadel (the service client's).
+// It stops with the test.
+func startZitadel(t *testing.T, gatewayURL, id string, extra ...string) *zitadelOP {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds and starts zitadel's example OP: not in the -short tier")
@@ -125,10 +126,11 @@ func startZitadel(t *testing.T, gatewayURL, id string) *zitadelOP {
 		t.Fatalf("go build in %s (5 min limit; downloads github.com/zitadel/oidc/v3 through the module proxy on a fresh machine): %v",
 			zitadelDir, err)
 	}
-	cmd := exec.Command(bin, "-addr", "127.0.0.1:0",
-		"-client-id", id+"-client", "-client-secret", id+"-secret",
-		"-redirect-uri", gatewayURL+"/oauth2/callback/"+id,
-		"-post-logout-redirect-uri", gatewayURL+"/oauth2/signed_out")
+	args := append([]string{"-addr", "127.0.0.1:0",
+		"-client-id", id + "-client", "-client-secret", id + "-secret",
+		"-redirect-uri", gatewayURL + "/oauth2/callback/" + id,
+		"-post-logout-redirect-uri", gatewayURL + "/oauth2/signed_out"}, extra...)
+	cmd := exec.Command(bin, args...)
 	op := &zitadelOP{log: &syncBuffer{}}
 	cmd.Stderr = op.log
 	stdout, err := cmd.StdoutPipe()
