@@ -78,11 +78,22 @@ test-short: check
 # Every fuzz target runs briefly in `make test` and longer with `make fuzz`.
 FUZZ_TARGETS = $(shell grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u)
 
+# Go 1.26's fuzz coordinator can report a bare "context deadline exceeded"
+# when -fuzztime runs out while a worker is busy (golang/go#75804, fixed in Go
+# 1.27): no input failed, none was written. Such a run is retried once; a real
+# finding always says "Failing input written" and fails at once.
 fuzz-short:
 	@for d in $(FUZZ_TARGETS); do \
 		for f in $$(grep -h '^func Fuzz' $$d/*_test.go | sed 's/func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do \
 			echo "fuzz $$d $$f ($(FUZZTIME))"; \
-			out=$$($(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=50x $$d 2>&1) || { echo "$$out"; exit 1; }; \
+			fuzz() { $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=50x $$d 2>&1; }; \
+			out=$$(fuzz) && continue; \
+			if echo "$$out" | grep -q 'context deadline exceeded' && \
+				! echo "$$out" | grep -qE 'Failing input written|panic:|_test\.go:[0-9]+:'; then \
+				echo "  the fuzz coordinator's deadline race (golang/go#75804), not a finding: once more"; \
+				out=$$(fuzz) && continue; \
+			fi; \
+			echo "$$out"; exit 1; \
 		done; \
 	done
 
