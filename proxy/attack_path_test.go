@@ -203,6 +203,11 @@ func TestAttackPathNormalisedRoutesElsewhere(t *testing.T) {
 		{"/" + url.PathEscape(nfd), 400}, {"/" + url.PathEscape(nfd) + "/x", 400}, {"/" + nfd, 400},
 		{"/private%20", 400}, {"/private.", 400}, {"/private%E3%80%80", 400}, {"/private%E2%80%8B/x", 400},
 		{"/%20private", 400}, {"/%EB%B9%84%EA%B3%B5%EA%B0%9C%20", 400}, {"/%EF%BD%90rivate%20", 400},
+		// Readings that make a dot-segment: "/x/../private" to an app that
+		// normalises and then resolves it (‥ U+2025, … U+2026, a zero-width
+		// space or a space after "..").
+		{"/x/%E2%80%A5/private", 400}, {"/x/%E2%80%A6/private", 400}, {"/x/..%E2%80%8B/private", 400},
+		{"/x/..%20/private", 400}, {"/x/%20../private", 400}, {"/x/%EF%BC%8E%EF%BC%8E/private", 400},
 		// Readings that stay on the public route: served.
 		{"/a%20b", 200}, {"/%EC%95%88%EB%82%B4", 200}, {"/" + url.PathEscape(norm.NFD.String("안내")), 200},
 		{"/%EF%BD%81bout", 200}, {"/files/report.", 200}, {"/100%25", 200},

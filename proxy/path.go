@@ -152,7 +152,7 @@ func hasSeparatorLookalike(s string) bool {
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		switch r {
-		case '\uFF0F', '\uFF3C', '\uFF0E', '\uFE52', '\uFE68', '\u2024', '\u2215', '\u2216',
+		case '\uFF0F', '\uFF3C', '\uFF0E', '\uFE52', '\uFE68', '\u2024', '\u2025', '\u2026', '\u2215', '\u2216',
 			'\u2044', '\u29F5', '\u29F8', '\u29F9', '\u20A9', '\u00A5':
 			return true
 		}

@@ -31,6 +31,12 @@ func (pol *policy) ambiguous(host, p string, rt *route) bool {
 	if i < 0 {
 		return false
 	}
+	// Whatever the routes: a reading that makes a segment of dots only
+	// ("..\u200b" trimmed) climbs out of the route p matched in an app that
+	// normalises before it resolves dot-segments.
+	if dotReading(p, i) {
+		return true
+	}
 	// Readings change nothing before the segment holding byte i, so a
 	// policy whose every route prefix ends by then matches them all alike:
 	// with only "/" and "/app/", "/app/보고서" needs no reading at all.
@@ -50,6 +56,46 @@ func (pol *policy) ambiguous(host, p string, rt *route) bool {
 		}
 	}
 	return false
+}
+
+// dotReading reports whether a reading of a segment of p from the one
+// holding byte from on is dots only. cleanPath has resolved or refused the
+// path's own dot-segments, so such a segment is one the readings made. A
+// segment no reading changes (Hangul as browsers send it) costs no
+// allocation.
+func dotReading(p string, from int) bool {
+	start := strings.LastIndexByte(p[:from], '/') + 1
+	for seg := range strings.SplitSeq(p[start:], "/") {
+		base, _, _ := strings.Cut(seg, ";")
+		if base == "" || norm.NFC.QuickSpanString(base) == len(base) &&
+			norm.NFKC.QuickSpanString(base) == len(base) && !needsTrim(base) {
+			continue
+		}
+		// The readings, and each trimmed of spaces alone: ".. " is ".." to
+		// an app that trims spaces but keeps dots.
+		alts := pathReadings(base)
+		alts = append(alts, spaceTrimmed(base), spaceTrimmed(norm.NFKC.String(base)))
+		for _, alt := range alts {
+			for part := range strings.SplitSeq(alt, "/") { // NFKC may make a '/'
+				if part != "" && strings.Trim(part, ".") == "" {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// spaceTrimmed is s without format characters and with Unicode spaces
+// trimmed from both ends.
+func spaceTrimmed(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.Is(unicode.Cf, r) {
+			return -1
+		}
+		return r
+	}, s)
+	return strings.TrimFunc(s, unicode.IsSpace)
 }
 
 // needsTrim reports whether trimSegments could change p: a space, a

@@ -34,6 +34,10 @@ func TestPathAmbiguous(t *testing.T) {
 		// Past the end of every prefix, readings cannot route elsewhere.
 		{"/docs/ｐrivate", true}, {"/docs/private\u200b/x", true}, {"/docs/private/ｘ", false},
 		{"/docs/private/x/ｐrivate ", false},
+		// Readings that make a dot-segment climb out of any route, even
+		// past every prefix: trimmed "..\u200b", NFKC "．．" halves.
+		{"/docs/private/..\u200b/admin", true}, {"/files/.. /x", true},
+		{"/files/\u2024\u2024/x", true}, {"/files/a\u200b/x", false},
 	} {
 		rt := p.match("", tc.path)
 		if got := p.ambiguous("", tc.path, rt); got != tc.want {
