@@ -201,7 +201,7 @@ func (c *upgradedConn) end(code uint16, reason, metric string) {
 		wait := make(chan struct{})
 		c.boundary = wait
 		c.wmu.Unlock()
-		t := time.NewTimer(closeGrace)
+		t := time.NewTimer(time.Until(by)) // closeGrace from the start, not from here: a write may have held wmu until by
 		select {
 		case <-wait:
 		case <-t.C:
