@@ -36,7 +36,8 @@ func (m *Manager) syncAccount(ctx context.Context, id string) (*Account, error) 
 }
 
 // AccountSessions returns the live sessions of every identity of acc that
-// belong to acc, oldest first.
+// belong to acc, oldest first (past the Manager's expiry rules: not live,
+// even if the store still holds them, as UserSessions).
 func (m *Manager) AccountSessions(ctx context.Context, acc *Account) ([]*Session, error) {
 	var out []*Session
 	for _, ident := range acc.Identities {
@@ -50,6 +51,7 @@ func (m *Manager) AccountSessions(ctx context.Context, acc *Account) ([]*Session
 			}
 		}
 	}
+	out = m.liveOnly(out)
 	sortSessions(out)
 	return out, nil
 }

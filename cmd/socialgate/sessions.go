@@ -47,7 +47,9 @@ func (c *cli) sessions(ctx context.Context, args []string) error {
 	if (*user == "") == !*all {
 		return usagef(fs.Name(), "give --user PROVIDER:SUBJECT or --all")
 	}
-	account := strings.HasPrefix(*user, session.AccountIDPrefix)
+	// A gateway user has no ':'; "sg_corp:123" is an identity of a
+	// provider whose id happens to start with sg_.
+	account := strings.HasPrefix(*user, session.AccountIDPrefix) && !strings.Contains(*user, ":")
 	if *user != "" && !account && !strings.Contains(*user, ":") {
 		return usagef(fs.Name(), "--user %q: want PROVIDER:SUBJECT or a gateway user sg_…", *user)
 	}
@@ -70,7 +72,10 @@ func (c *cli) sessions(ctx context.Context, args []string) error {
 	defer store.Close()
 	// Revoking through a Manager also tells every replica's session cache
 	// (session.cache_ttl); this one needs no cache of its own.
+	// The config's lifetimes, so that "live" means here what it means to
+	// serve: the store may still hold a session serve would refuse.
 	mgr, err := session.NewManager(session.ManagerOptions{Store: store,
+		Lifetime: cfg.Session.Lifetime, IdleTimeout: cfg.Session.IdleTimeout,
 		Accounts: session.AccountsOptions{Enabled: cfg.Accounts.Enabled}})
 	if err != nil {
 		return err

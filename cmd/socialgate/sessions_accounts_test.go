@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/socialgate/socialgate/session"
 )
@@ -40,6 +41,17 @@ func TestSessionsGatewayUser(t *testing.T) {
 		}
 	}
 
+	// A session the store still holds but serve would refuse (signed in
+	// 30 days ago, past session.lifetime): not listed, as with PROVIDER:SUBJECT.
+	past, err := session.NewManager(session.ManagerOptions{Store: r, Accounts: session.AccountsOptions{Enabled: true},
+		Now: func() time.Time { return time.Now().Add(-30 * 24 * time.Hour) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := past.Create(ctx, &session.Session{Provider: "kakao", Subject: "1", Account: acc.ID}, ""); err != nil {
+		t.Fatal(err)
+	}
+
 	code, out, errOut := runCLI("sessions", "list", "--config", path, "--user", acc.ID)
 	if code != 0 {
 		t.Fatalf("list: exit %d, stderr %q", code, errOut)
@@ -55,7 +67,8 @@ func TestSessionsGatewayUser(t *testing.T) {
 	}
 
 	code, out, errOut = runCLI("sessions", "revoke", "--config", path, "--user", acc.ID)
-	if want := acc.ID + " (kakao:1, naver:2): revoked 3 sessions\n"; code != 0 || out != want {
+	// Revoking deletes what the store holds, the expired one too.
+	if want := acc.ID + " (kakao:1, naver:2): revoked 4 sessions\n"; code != 0 || out != want {
 		t.Fatalf("revoke: exit %d, stdout %q (want %q), stderr %q", code, out, want, errOut)
 	}
 	for ident, want := range map[string]int{"kakao:1": 0, "naver:2": 0, "google:3": 1} {
@@ -70,6 +83,11 @@ func TestSessionsGatewayUser(t *testing.T) {
 	if code, _, errOut := runCLI("sessions", "revoke", "--config", path, "--user", nobody); code != 1 ||
 		!strings.Contains(errOut, "no such gateway user") {
 		t.Errorf("revoke %s: exit %d, stderr %q; want 1 and no such gateway user", nobody, code, errOut)
+	}
+	// A provider whose id starts with sg_ names an identity, not a user.
+	if code, out, errOut := runCLI("sessions", "revoke", "--config", path, "--user", "sg_corp:123"); code != 0 ||
+		out != "sg_corp:123: revoked 0 sessions\n" {
+		t.Errorf("revoke sg_corp:123: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 	// Without accounts an sg_ ID names nobody: a usage error.
 	plain := writeConfig(t, cliConfig{redisAddr: addr})
