@@ -71,11 +71,13 @@ func (s *Server) signOut(w http.ResponseWriter, r *http.Request) error {
 			ended := []*session.Session{sess}
 			if s.opts.RevokeProviderTokens {
 				// The other sessions' tokens are only known before they end.
-				if all, err := s.sessions.UserSessions(ctx, sess.User()); err == nil {
+				if all, err := s.sessions.OwnSessions(ctx, sess); err == nil {
 					ended = all
 				}
 			}
-			n, err := s.sessions.EndUser(ctx, sess.User())
+			// The person's every session: with accounts, those of every
+			// linked identity, as the sessions page lists them.
+			n, err := s.sessions.EndOwnSessions(ctx, sess)
 			if err != nil {
 				return storeError(err)
 			}

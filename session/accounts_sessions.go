@@ -65,13 +65,38 @@ func (m *Manager) OwnSessions(ctx context.Context, cur *Session) ([]*Session, er
 		if err != nil {
 			return nil, err
 		}
-		ss, err := m.AccountSessions(ctx, acc)
-		if err != nil {
-			return nil, err
-		}
-		return m.liveOnly(ss), nil
+		return m.AccountSessions(ctx, acc)
 	}
 	return m.UserSessions(ctx, cur.User())
+}
+
+// EndOwnSessions ends every session of cur's person (see OwnSessions), on
+// every replica, and reports how many ended: sign-out everywhere. With
+// accounts that is every identity of the gateway user, not only the one
+// cur signed in with.
+func (m *Manager) EndOwnSessions(ctx context.Context, cur *Session) (int, error) {
+	if cur.Account != "" && m.accounts != nil {
+		acc, err := m.Account(ctx, cur.Account)
+		if err != nil {
+			return 0, err
+		}
+		return m.EndAccount(ctx, acc)
+	}
+	return m.EndUser(ctx, cur.User())
+}
+
+// EndAccount ends every session of every identity of acc, on every
+// replica, and reports how many ended.
+func (m *Manager) EndAccount(ctx context.Context, acc *Account) (int, error) {
+	n := 0
+	for _, ident := range acc.Identities {
+		k, err := m.EndUser(ctx, ident)
+		n += k
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 // EndOwnSession ends session id if it is one of cur's person's sessions

@@ -175,6 +175,49 @@ func TestAccountsSyncSessions(t *testing.T) {
 	})
 }
 
+// TestEndOwnSessions: sign-out everywhere with accounts ends the sessions
+// of every linked identity, and nobody else's.
+func TestEndOwnSessions(t *testing.T) {
+	ctx := context.Background()
+	accountManagers(t, false, func(t *testing.T, m *Manager, _ *fakeClock) {
+		a, err := m.SignInAccount(ctx, SignInLogin{Identity: "google:1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a, err = m.LinkIdentity(ctx, a.ID, "kakao:2"); err != nil {
+			t.Fatal(err)
+		}
+		other, err := m.SignInAccount(ctx, SignInLogin{Identity: "naver:3"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var mine []*Session
+		for _, id := range []string{"google:1", "kakao:2", "kakao:2"} {
+			p, sub, _ := strings.Cut(id, ":")
+			s, err := m.Create(ctx, &Session{Provider: p, Subject: sub, Account: a.ID, Identities: a.Identities}, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			mine = append(mine, s)
+		}
+		theirs, err := m.Create(ctx, &Session{Provider: "naver", Subject: "3", Account: other.ID}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, err := m.EndOwnSessions(ctx, mine[0]); err != nil || n != 3 {
+			t.Fatalf("EndOwnSessions from the Google session: %d, %v; want 3 (Google and both Kakao)", n, err)
+		}
+		for _, s := range mine {
+			if _, err := m.Get(ctx, s.ID); !errors.Is(err, ErrNotFound) {
+				t.Errorf("%s session still there: %v", s.Provider, err)
+			}
+		}
+		if _, err := m.Get(ctx, theirs.ID); err != nil {
+			t.Errorf("another person's session ended: %v", err)
+		}
+	})
+}
+
 // TestAccountsFileSurvivesRestart: the memory store's accounts come back
 // from the file, which holds no e-mail in clear and is private.
 func TestAccountsFileSurvivesRestart(t *testing.T) {

@@ -141,13 +141,9 @@ func accountSessions(ctx context.Context, mgr *session.Manager, verb, id string,
 		return err
 	}
 	if verb == "revoke" {
-		n := 0
-		for _, ident := range acc.Identities {
-			m, err := mgr.EndUser(ctx, ident)
-			n += m
-			if err != nil {
-				return err
-			}
+		n, err := mgr.EndAccount(ctx, acc)
+		if err != nil {
+			return err
 		}
 		fmt.Fprintf(stdout, "%s (%s): revoked %s\n", id, strings.Join(acc.Identities, ", "), plural(n, "session"))
 		return nil
