@@ -73,8 +73,8 @@ func dotReading(p string, from int) bool {
 		}
 		// The readings, and each trimmed of spaces alone: ".. " is ".." to
 		// an app that trims spaces but keeps dots.
-		alts := pathReadings(base)
-		alts = append(alts, spaceTrimmed(base), spaceTrimmed(norm.NFKC.String(base)))
+		alts := pathReadings(base) // alts[1] is the NFKC reading
+		alts = append(alts, spaceTrimmed(base), spaceTrimmed(alts[1]))
 		for _, alt := range alts {
 			for part := range strings.SplitSeq(alt, "/") { // NFKC may make a '/'
 				if part != "" && strings.Trim(part, ".") == "" {
@@ -89,13 +89,18 @@ func dotReading(p string, from int) bool {
 // spaceTrimmed is s without format characters and with Unicode spaces
 // trimmed from both ends.
 func spaceTrimmed(s string) string {
-	s = strings.Map(func(r rune) rune {
+	return strings.TrimFunc(dropFormat(s), unicode.IsSpace)
+}
+
+// dropFormat removes format characters (zero-width space and joiners,
+// bidi controls), which some normalisers drop.
+func dropFormat(s string) string {
+	return strings.Map(func(r rune) rune {
 		if unicode.Is(unicode.Cf, r) {
 			return -1
 		}
 		return r
 	}, s)
-	return strings.TrimFunc(s, unicode.IsSpace)
 }
 
 // needsTrim reports whether trimSegments could change p: a space, a
@@ -161,12 +166,7 @@ func trimSegments(p string) string {
 			b.WriteByte('/')
 		}
 		base, param, hasParam := strings.Cut(seg, ";")
-		base = strings.Map(func(r rune) rune {
-			if unicode.Is(unicode.Cf, r) {
-				return -1
-			}
-			return r
-		}, base)
+		base = dropFormat(base)
 		if strings.Trim(base, ".") != "" {
 			base = strings.TrimFunc(base, unicode.IsSpace)
 			base = strings.TrimRightFunc(base, func(r rune) bool { return r == '.' || unicode.IsSpace(r) })
