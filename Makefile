@@ -85,10 +85,10 @@ FUZZ_TARGETS = $(shell grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1
 # in a row); a real finding always says "Failing input written" and fails at
 # once.
 fuzz-short:
-	@for d in $(FUZZ_TARGETS); do \
+	@fuzz() { $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=50x $$d 2>&1; }; \
+	for d in $(FUZZ_TARGETS); do \
 		for f in $$(grep -h '^func Fuzz' $$d/*_test.go | sed 's/func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do \
 			echo "fuzz $$d $$f ($(FUZZTIME))"; \
-			fuzz() { $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=50x $$d 2>&1; }; \
 			out=$$(fuzz) && continue; \
 			for retry in 1 2 3 4; do \
 				echo "$$out" | grep -q 'context deadline exceeded' || break; \
